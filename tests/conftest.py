@@ -1,0 +1,125 @@
+"""Fixtures: an app on a file database in tmp_path, clients, and staff of every role."""
+
+import re
+import shutil
+
+import pytest
+
+from webapp import create_app
+from webapp.db import db, migrate
+from webapp.models import Library
+from webapp.services.permissions import ROLES
+from webapp.services.staff import create_staff
+
+PASSWORD = "correct horse battery"
+
+# One staff account per role, signed in by login_as(role).
+ROLE_LOGINS = {role: f"staff{n}" for n, role in enumerate(ROLES)}
+ROLE_LOGINS["nobody"] = None
+
+
+def make_app(tmp_path, database):
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "test",
+        },
+        instance_path=tmp_path / "instance",
+    )
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """Build once: a migrated database with a library and one staff member per role."""
+    base = tmp_path_factory.mktemp("template")
+    path = base / "template.sqlite"
+    make_app(base, path)
+    migrate()
+    with db.connection_context():
+        Library.create(code="MAIN", name="Main Library")
+        for role, identifier in ROLE_LOGINS.items():
+            if identifier:
+                create_staff(identifier, PASSWORD, role, first_name=role.split()[0],
+                             last_name="Tester")
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, template_database):
+    """Return an app on its own copy of the template database."""
+    database = tmp_path / "test.sqlite"
+    shutil.copyfile(template_database, database)
+    app = make_app(tmp_path, database)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def csrf_app(app):
+    """Return the same app with CSRF protection switched on, as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class HtmxClient:
+    """A test client whose requests carry the headers htmx sends."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def _headers(self, kwargs):
+        headers = dict(kwargs.pop("headers", {}) or {})
+        headers.setdefault("HX-Request", "true")
+        return headers
+
+    def get(self, *args, **kwargs):
+        return self.client.get(*args, headers=self._headers(kwargs), **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self.client.post(*args, headers=self._headers(kwargs), **kwargs)
+
+
+@pytest.fixture
+def htmx_client(client):
+    return HtmxClient(client)
+
+
+def sign_in(client, identifier, password=PASSWORD):
+    """Sign IDENTIFIER in on CLIENT; return the response."""
+    return client.post("/sign-in", data={"identifier": identifier, "password": password})
+
+
+@pytest.fixture
+def login_as(client):
+    """Return a function that signs the client in as the staff member holding ROLE."""
+
+    def do(role):
+        identifier = ROLE_LOGINS[role]
+        response = sign_in(client, identifier)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+@pytest.fixture
+def dbc(app):
+    """Hold a database connection open for a service test."""
+    with db.connection_context():
+        yield db
+
+
+def csrf_token_from(html):
+    """Return the CSRF token a page carries in its forms."""
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "no csrf token in page"
+    return match.group(1)

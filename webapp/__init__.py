@@ -1,0 +1,78 @@
+"""Patron Desk: keep a small library's patron accounts right."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import StrictUndefined
+
+from webapp import db as database
+from webapp.extensions import csrf, htmx, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "WEBAPP_"
+
+
+def create_app(test_config=None, instance_path=None):
+    """Create and configure the app: config, extensions, blueprints, error handlers, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Path(instance_path or os.environ.get("WEBAPP_INSTANCE_PATH")
+                                or ROOT / "instance").resolve()),
+        instance_relative_config=True,
+    )
+    load_config(app, test_config)
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    database.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp import admin, auth, desk, errors, security, users
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(admin.bp)
+    app.add_url_rule("/", endpoint="index", view_func=auth.routes.home)
+
+    from webapp import cli
+
+    cli.init_app(app)
+    return app
+
+
+def load_config(app, test_config=None):
+    """Layer the configuration: defaults, instance/config.py, WEBAPP_ variables, test config."""
+    app.config.from_object("webapp.config")
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    if "DATABASE_URL" in os.environ and not os.environ.get(ENV_PREFIX + "DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+
+
+def instance_secret(instance_path):
+    """Return the secret key kept in the instance folder, generating it on first run."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+
+__all__ = ["create_app"]

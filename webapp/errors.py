@@ -1,0 +1,71 @@
+"""Error pages, as a whole page or as a fragment for an HTMX request."""
+
+from flask import g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp.services import Forbidden, NotFound
+from webapp.services.permissions import roles_granting
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Reload the page and try again."),
+    401: ("Sign in required", "Sign in to continue."),
+    403: ("Not allowed", "Your account does not have the permission this needs."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Edit conflict", "Someone else changed this record while you were editing it."),
+    413: ("Too large", "The file is larger than this library accepts."),
+    422: ("Not saved", "Some values need correcting."),
+    429: ("Too many attempts", "Wait a few minutes, then try again."),
+    500: ("Something went wrong", "Nothing was changed. Try again; if it keeps happening, "
+          "tell your system administrator."),
+}
+
+
+def render_error(code, detail=None):
+    """Render the error page (or fragment) for CODE."""
+    title, message = MESSAGES.get(code, (f"Error {code}", ""))
+    missing = getattr(g, "missing_permission", None)
+    context = {
+        "code": code,
+        "title": title,
+        "message": detail or message,
+        "missing_permission": missing,
+        "granting_roles": roles_granting(missing) if missing else [],
+    }
+    template = "errors/_error.html" if request.headers.get("HX-Request") == "true" else (
+        "errors/error.html"
+    )
+    return render_template(template, **context), code
+
+
+def init_app(app):
+    """Register the error handlers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        detail = exc.description if exc.code in (400, 403, 404) and _custom(exc) else None
+        return render_error(exc.code or 500, detail)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(
+            400, "The form expired or did not come from this site. Reload the page and try again."
+        )
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc):
+        return render_error(403, str(exc))
+
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        return render_error(404, str(exc))
+
+    @app.errorhandler(InternalServerError)
+    def server_error(exc):
+        return render_error(500)
+
+
+def _custom(exc):
+    """Tell whether an HTTPException carries a description written by our own code."""
+    return exc.description != type(exc).description

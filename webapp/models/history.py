@@ -1,0 +1,27 @@
+"""The change history of users and the sign-in log."""
+
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+
+from webapp.db import BaseModel
+from webapp.models.users import User, now
+
+
+class History(BaseModel):
+    user = ForeignKeyField(User, backref="history", on_delete="CASCADE")
+    at = DateTimeField(default=now)
+    actor = CharField(max_length=100)  # primary identifier of the staff member, or "system"
+    via = CharField(max_length=30)  # staff | sync <run> | system
+    field = CharField(max_length=100)
+    old = TextField(null=True)
+    new = TextField(null=True)
+
+    class Meta:
+        indexes = ((("user", "at"), False),)
+
+
+class SignInLog(BaseModel):
+    at = DateTimeField(default=now, index=True)
+    identifier = CharField(max_length=100, index=True)
+    address = CharField(max_length=64, index=True)
+    event = CharField(max_length=20)  # success | failure | sign-out
+    success = BooleanField(default=False)

@@ -1,0 +1,56 @@
+"""Staff accounts and their roles."""
+
+import datetime
+
+from webapp.db import db
+from webapp.models import RoleAssignment, User
+from webapp.models.users import now
+from webapp.services import ValidationError, history, search
+from webapp.services.passwords import hash_secret, password_problem
+from webapp.services.permissions import ROLES
+
+
+def create_staff(identifier, password, role, *, first_name="", last_name="Staff",
+                 user_group="Staff", expires_on=None, actor_name="system"):
+    """Create an internal staff account holding ROLE; return it."""
+    identifier = (identifier or "").strip()
+    errors = {}
+    if not identifier:
+        errors["identifier"] = "An identifier is required."
+    elif User.get_or_none(User.primary_id == identifier):
+        errors["identifier"] = "Another user already has this identifier."
+    problem = password_problem(password or "")
+    if problem:
+        errors["password"] = problem
+    if role not in ROLES:
+        errors["role"] = "Unknown role."
+    if errors:
+        raise ValidationError(errors)
+    with db.atomic():
+        when = now()
+        user = User.create(
+            primary_id=identifier,
+            first_name=first_name,
+            last_name=last_name,
+            user_group=user_group,
+            record_type="staff",
+            account_type="internal",
+            password_hash=hash_secret(password),
+            created_at=when,
+            created_by=actor_name,
+            modified_at=when,
+            modified_by=actor_name,
+        )
+        RoleAssignment.create(user=user, role=role, expires_on=expires_on, assigned_by=actor_name)
+        history.record(user, actor_name, "system", [("Record", None, "created"),
+                                                    ("Role", None, role)], at=when)
+        search.index_users([user.id])
+    return user
+
+
+def role_expiry_for_semester(today=None):
+    """Return the end of the current semester, when student workers' roles end."""
+    today = today or datetime.date.today()
+    return datetime.date(today.year, 12, 31) if today.month >= 8 else datetime.date(
+        today.year, 7, 31
+    )
