@@ -5,8 +5,8 @@ from pathlib import Path
 
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
-from playhouse.pool import PooledSqliteDatabase
 from playhouse.migrations import Runner
+from playhouse.pool import PooledSqliteDatabase
 
 db = DatabaseProxy()
 

@@ -13,8 +13,7 @@ from peewee import fn
 from webapp.db import db
 from webapp.models import SEGMENT_MODELS, FieldState, Identifier, Library, User
 from webapp.models.users import now
-from webapp.services import EditConflict, Forbidden, NotFound, ValidationError
-from webapp.services import history, search
+from webapp.services import EditConflict, Forbidden, NotFound, ValidationError, history, search
 from webapp.services.passwords import hash_secret, password_problem
 
 # Fields whose value comes from the source system on an external account.
