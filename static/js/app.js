@@ -45,3 +45,25 @@
     });
   });
 })();
+
+// Open for Update: the link opens its <dialog> as a modal (focus is trapped inside and
+// returns to the link on Cancel or Escape); without JavaScript the link opens a page.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-dialog]");
+    if (!opener) return;
+    var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    event.preventDefault();
+    dialog.showModal();
+    var first = dialog.querySelector("button");
+    if (first) first.focus();
+    dialog.addEventListener("close", function () { opener.focus(); }, { once: true });
+  });
+  // An answer swaps the record in place; close the dialog first so focus moves on cleanly.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var dialog = event.target.closest && event.target.closest("dialog[open]");
+    if (dialog) dialog.close();
+  });
+})();

@@ -1,16 +1,402 @@
-"""The User Details page."""
+"""The User Details page: tabs, Edit and Save, Open for Update, segments, password, account type."""
 
-from flask import Blueprint, render_template
+import datetime
 
-from webapp.security import permission_required
-from webapp.services.users import get_user
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from webapp.models import Library, RoleAssignment
+from webapp.security import current_actor, permission_required
+from webapp.services import EditConflict, ValidationError, history
+from webapp.services import users as user_service
+from webapp.services.users import (
+    SEGMENT_FIELDS,
+    SegmentChange,
+    get_user,
+)
 
 bp = Blueprint("users", __name__, url_prefix="/users")
+
+TABS = {
+    "general": "General",
+    "contact": "Contact",
+    "identifiers": "Identifiers",
+    "notes": "Notes",
+    "blocks": "Blocks",
+    "roles": "Roles",
+    "history": "History",
+}
+# The segment kinds each tab shows.
+TAB_KINDS = {
+    "contact": ("emails", "phones", "addresses"),
+    "identifiers": ("identifiers",),
+    "notes": ("notes",),
+    "blocks": ("blocks",),
+}
+
+
+def _tabs_for(user):
+    return {k: v for k, v in TABS.items() if k != "roles" or user.record_type == "staff"}
+
+
+def opened_state(user_id):
+    """Return how this staff member opened the user for update ('temporary'/'protected') or None."""
+    return session.get("opened", {}).get(str(user_id))
+
+
+def _set_opened(user_id, state):
+    opened = dict(session.get("opened", {}))
+    if state is None:
+        opened.pop(str(user_id), None)
+    else:
+        opened[str(user_id)] = state
+    session["opened"] = opened
+
+
+def _context(user, tab, **extra):
+    """Return what the details templates need for USER on TAB."""
+    context = {
+        "user": user,
+        "tab": tab,
+        "tabs": _tabs_for(user),
+        "labels": user_service.LABELS,
+        "provenance": user_service.provenance(user),
+        "opened": opened_state(user.id),
+        "source_managed": user_service.SOURCE_MANAGED,
+        "library_managed": user_service.LIBRARY_MANAGED,
+        "mode": "view",
+        "errors": {},
+        "values": None,
+        "conflict": None,
+        "segment_fields": SEGMENT_FIELDS,
+        "segment_labels": user_service.SEGMENT_LABELS,
+        "type_choices": user_service.TYPE_CHOICES,
+        "user_groups": user_service.USER_GROUPS,
+        "libraries": [(str(lib.id), lib.name) for lib in Library.select().order_by(Library.name)]
+        if user_service.multiple_libraries()
+        else [],
+        "may_edit": _may_edit(user),
+    }
+    if tab in TAB_KINDS:
+        context["kinds"] = TAB_KINDS[tab]
+        context["segments"] = {kind: user_service.segments(user, kind) for kind in TAB_KINDS[tab]}
+    if tab == "history":
+        context["history"] = history.for_user(user)
+    if tab == "roles":
+        context["today"] = datetime.date.today()
+        context["roles"] = list(
+            RoleAssignment.select().where(RoleAssignment.user == user).order_by(RoleAssignment.role)
+        )
+    context.update(extra)
+    if context["values"] is None:
+        context["values"] = user_service.form_values(user)
+    return context
+
+
+def _may_edit(user):
+    actor = current_actor()
+    if not actor.can("users.edit"):
+        return False
+    return user.record_type != "staff" or actor.can("users.admin")
+
+
+def _render(user, tab, status=200, **extra):
+    """Render the whole page, or only the tabs area for an HTMX request."""
+    context = _context(user, tab, **extra)
+    template = "users/_tabs.html" if request.htmx else "users/details.html"
+    return render_template(template, **context), status
+
+
+def _version():
+    raw = request.form.get("version", "")
+    if not raw.isdigit():
+        abort(400, "The form is missing the record's version. Reload the page and try again.")
+    return int(raw)
 
 
 @bp.route("/<int:user_id>")
 @permission_required("users.view")
 def details(user_id):
-    """Show a user's record."""
+    """Show a user's record on the General tab; edit=1 opens it for editing."""
     user = get_user(user_id)
-    return render_template("users/details.html", user=user)
+    if request.args.get("edit") and _may_edit(user):
+        return _render(user, "general", mode="edit")
+    return _render(user, "general")
+
+
+@bp.route("/<int:user_id>/<tab>")
+@permission_required("users.view")
+def tab(user_id, tab):
+    """Show one tab of a user's record."""
+    user = get_user(user_id)
+    if tab not in _tabs_for(user):
+        abort(404, "There is no such tab for this user.")
+    return _render(user, tab)
+
+
+@bp.route("/<int:user_id>/general/edit")
+@permission_required("users.edit")
+def edit_general(user_id):
+    """Swap the read-only General fields for inputs."""
+    user = get_user(user_id)
+    user_service.require_edit(current_actor(), user)
+    return _render(user, "general", mode="edit")
+
+
+@bp.route("/<int:user_id>/general", methods=["POST"])
+@permission_required("users.edit")
+def save_general(user_id):
+    """Save the General fields; 422 with errors in place, 409 on an edit conflict."""
+    user = get_user(user_id)
+    submitted = {f: request.form.get(f, "") for f in user_service.GENERAL_FIELDS
+                 if f in request.form or f in user_service.BOOLEAN_FIELDS}
+    if user.is_external and not opened_state(user_id):
+        # Disabled inputs are not sent; never read a missing source field as "cleared".
+        submitted = {f: v for f, v in submitted.items()
+                     if f in request.form or f not in user_service.SOURCE_MANAGED}
+    try:
+        user_service.save_user(user_id, version=_version(), actor=current_actor(),
+                               fields=submitted, opened=opened_state(user_id))
+    except ValidationError as exc:
+        values = dict(user_service.form_values(user), **submitted)
+        return _render(user, "general", 422, mode="edit", errors=exc.errors, values=values)
+    except EditConflict:
+        current = get_user(user_id)
+        values = dict(user_service.form_values(current), **submitted)
+        conflict = _conflict_rows(current, submitted)
+        return _render(current, "general", 409, mode="edit", values=values, conflict=conflict)
+    _set_opened(user_id, None)
+    flash("Saved.", "success")
+    user = get_user(user_id)
+    if request.htmx:
+        return _render(user, "general")
+    return redirect(url_for("users.details", user_id=user_id))
+
+
+def _conflict_rows(current, submitted):
+    """Return (label, their value, your value) for each field the two versions disagree on."""
+    theirs = user_service.form_values(current)
+    rows = []
+    for field, mine in submitted.items():
+        if str(theirs.get(field, "")) != str(mine):
+            rows.append((user_service.LABELS[field], theirs.get(field, ""), mine))
+    return {"rows": rows, "modified_by": current.modified_by, "modified_at": current.modified_at}
+
+
+@bp.route("/<int:user_id>/open", methods=["GET"])
+@permission_required("users.edit")
+def open_question(user_id):
+    """Ask whether to protect the changes from the next synchronization (no-JavaScript page)."""
+    user = get_user(user_id)
+    user_service.open_for_update(user_id, actor=current_actor(), protect=False)
+    return render_template("users/open.html", user=user)
+
+
+@bp.route("/<int:user_id>/open", methods=["POST"])
+@permission_required("users.edit")
+def open_for_update(user_id):
+    """Open an external account for update with the answer Yes (protect) or No (temporary)."""
+    answer = request.form.get("protect")
+    if answer not in ("yes", "no"):
+        abort(400, "Answer Yes or No.")
+    state = user_service.open_for_update(user_id, actor=current_actor(), protect=answer == "yes")
+    _set_opened(user_id, state)
+    user = get_user(user_id)
+    if request.htmx:
+        return _render(user, "general", mode="edit")
+    return redirect(url_for("users.edit_general", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/general/cancel", methods=["POST"])
+@permission_required("users.view")
+def cancel_edit(user_id):
+    """Leave edit mode without saving; an opened record is closed again."""
+    _set_opened(user_id, None)
+    user = get_user(user_id)
+    if request.htmx:
+        return _render(user, "general")
+    return redirect(url_for("users.details", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/release/<field>", methods=["POST"])
+@permission_required("users.edit")
+def release(user_id, field):
+    """Give a protected or temporary field back to the source's value."""
+    if field not in user_service.GENERAL_FIELDS:
+        abort(404, "There is no such field.")
+    try:
+        user_service.release_field(user_id, field, version=_version(), actor=current_actor())
+    except EditConflict:
+        flash("Someone else changed this record meanwhile; nothing was released. Look again.",
+              "error")
+        user = get_user(user_id)
+        return _render(user, "general", 409)
+    flash(f"{user_service.LABELS[field]} holds the source's value again.", "success")
+    user = get_user(user_id)
+    if request.htmx:
+        return _render(user, "general")
+    return redirect(url_for("users.details", user_id=user_id))
+
+
+def _segment_values(kind, prefix):
+    """Read the values of one segment form from request.form."""
+    values = {}
+    for field in SEGMENT_FIELDS[kind]:
+        name = f"{prefix}.{field}"
+        if field in user_service.SEGMENT_BOOLEANS:
+            values[field] = request.form.get(name, "")
+        elif name in request.form:
+            values[field] = request.form[name]
+    return values
+
+
+def _segment_tab(kind):
+    return next(t for t, kinds in TAB_KINDS.items() if kind in kinds)
+
+
+def _check_kind(kind):
+    if kind not in SEGMENT_FIELDS:
+        abort(404, "There is no such part of a user record.")
+
+
+def _save_segment(user_id, change, **render_extra):
+    """Apply one segment change through the user service and answer page or fragment."""
+    user = get_user(user_id)
+    tab = _segment_tab(change.kind)
+    try:
+        user_service.save_user(user_id, version=_version(), actor=current_actor(),
+                               changes=[change], opened=opened_state(user_id))
+    except ValidationError as exc:
+        return _render(user, tab, 422, errors=exc.errors, submitted=change, **render_extra)
+    except EditConflict:
+        return _render(get_user(user_id), tab, 409, submitted=change, stale=True, **render_extra)
+    flash(f"{user_service.SEGMENT_LABELS[change.kind]} saved.", "success")
+    if request.htmx:
+        return _render(get_user(user_id), tab)
+    return redirect(url_for("users.tab", user_id=user_id, tab=tab))
+
+
+@bp.route("/<int:user_id>/segments/<kind>", methods=["POST"])
+@permission_required("users.edit")
+def add_segment(user_id, kind):
+    """Add an email, phone, address, identifier, note or block."""
+    _check_kind(kind)
+    change = SegmentChange(kind, "add", _segment_values(kind, f"{kind}.new"),
+                           as_external=request.form.get("as_external") == "on")
+    return _save_segment(user_id, change)
+
+
+@bp.route("/<int:user_id>/segments/<kind>/<int:segment_id>/edit")
+@permission_required("users.edit")
+def edit_segment(user_id, kind, segment_id):
+    """Swap one segment's row for an inline form."""
+    _check_kind(kind)
+    user = get_user(user_id)
+    user_service.require_edit(current_actor(), user)
+    return _render(user, _segment_tab(kind), editing=(kind, segment_id))
+
+
+@bp.route("/<int:user_id>/segments/<kind>/<int:segment_id>", methods=["POST"])
+@permission_required("users.edit")
+def update_segment(user_id, kind, segment_id):
+    """Save one segment's inline form."""
+    _check_kind(kind)
+    change = SegmentChange(kind, "update", _segment_values(kind, f"{kind}.{segment_id}"),
+                           segment_id=segment_id)
+    return _save_segment(user_id, change, editing=(kind, segment_id))
+
+
+@bp.route("/<int:user_id>/segments/<kind>/<int:segment_id>/remove", methods=["POST"])
+@permission_required("users.edit")
+def remove_segment(user_id, kind, segment_id):
+    """Remove one segment."""
+    _check_kind(kind)
+    return _save_segment(user_id, SegmentChange(kind, "remove", segment_id=segment_id))
+
+
+@bp.route("/<int:user_id>/password", methods=["POST"])
+@permission_required("users.edit")
+def set_password(user_id):
+    """Set or reset an internal account's password."""
+    user = get_user(user_id)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_confirm", ""):
+        return _render(user, "general", 422,
+                       password_errors={"password_confirm": "The two passwords differ."})
+    try:
+        user_service.set_password(user_id, password, actor=current_actor())
+    except ValidationError as exc:
+        return _render(user, "general", 422, password_errors=exc.errors)
+    flash("Password set. The account's other sessions have ended.", "success")
+    if request.htmx:
+        return _render(get_user(user_id), "general")
+    return redirect(url_for("users.details", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/account-type", methods=["GET", "POST"])
+@permission_required("users.admin")
+def account_type(user_id):
+    """Change the account type (internal to external or back) after confirmation."""
+    user = get_user(user_id)
+    to = "internal" if user.is_external else "external"
+    errors = {}
+    if request.method == "POST":
+        try:
+            user_service.change_account_type(
+                user_id, version=_version(), actor=current_actor(), to=to,
+                password=request.form.get("password"), source=request.form.get("source"),
+                external_id=request.form.get("external_id"),
+            )
+        except ValidationError as exc:
+            errors = exc.errors
+        except EditConflict:
+            errors = {"version": "Someone else changed this record meanwhile. Look again."}
+        else:
+            flash(f"The account is {to} now. Every value was kept.", "success")
+            return redirect(url_for("users.details", user_id=user_id))
+        status = 409 if "version" in errors else 422
+        user = get_user(user_id)
+    else:
+        status = 200
+    return render_template("users/account_type.html", user=user, to=to, errors=errors,
+                           form=request.form), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required("users.edit")
+def add():
+    """Create an internal account, after listing possible duplicates."""
+    form = request.form if request.method == "POST" else {}
+    values = {f: form.get(f, "") for f in user_service.GENERAL_FIELDS}
+    values.setdefault("status", "active")
+    if not values["status"]:
+        values["status"] = "active"
+    identifier = {"id_type": form.get("identifiers.new.id_type", "barcode"),
+                  "value": form.get("identifiers.new.value", "")}
+    email = {"address": form.get("emails.new.address", ""),
+             "email_type": form.get("emails.new.email_type", "personal")}
+    context = {"values": values, "identifier": identifier, "email": email, "errors": {},
+               "duplicates": [], "user_groups": user_service.USER_GROUPS,
+               "type_choices": user_service.TYPE_CHOICES, "labels": user_service.LABELS}
+    if request.method == "GET":
+        return render_template("users/add.html", **context)
+    duplicates = user_service.possible_duplicates(dict(values, email=email["address"]))
+    if duplicates and form.get("confirm") != "yes":
+        context["duplicates"] = duplicates
+        return render_template("users/add.html", **context), 200
+    try:
+        user = user_service.create_user(values, actor=current_actor(), identifier=identifier,
+                                        email=email, password=form.get("password") or None)
+    except ValidationError as exc:
+        context["errors"] = exc.errors
+        return render_template("users/add.html", **context), 422
+    flash(f"{user.display_name} was added.", "success")
+    return redirect(url_for("users.details", user_id=user.id))
