@@ -44,6 +44,8 @@ class Context:
     patrons: int
     patron_ids: list
     rng: random.Random
+    internal_ids: list = dataclasses.field(default_factory=list)
+    external_ids: list = dataclasses.field(default_factory=list)
     base_port: int = 0
     sessions: dict = dataclasses.field(default_factory=dict)
 
@@ -89,9 +91,10 @@ def build_database(ctx, staff):
 
         bulk_load_patrons(ctx.patrons, seed=7, chunk=5000, progress=progress)
         log(f"  generated in {time.perf_counter() - started:.1f} s")
-        ctx.patron_ids = [
-            row[0] for row in User.select(User.id).where(User.record_type == "public").tuples()
-        ]
+        public = User.select(User.id, User.account_type).where(User.record_type == "public")
+        for user_id, account_type in public.tuples():
+            ctx.patron_ids.append(user_id)
+            (ctx.internal_ids if account_type == "internal" else ctx.external_ids).append(user_id)
         db.execute_sql("PRAGMA optimize")
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -111,7 +114,9 @@ class Session:
         )
         if status != 302:
             raise SystemExit(f"bench: sign-in as {login} failed with {status}")
-        page = self.request("GET", "/")[2]
+        status, headers, page = self.request("GET", "/")
+        if status == 302:
+            page = self.request("GET", urllib.parse.urlsplit(headers["Location"]).path)[2]
         found = re.search(r'"X-CSRFToken": "([^"]+)"', page)
         self.csrf = found.group(1) if found else token
 
@@ -165,10 +170,10 @@ def time_scenario(ctx, scenario, clients, requests_per_client):
             latencies.extend(local)
 
     # Warm up caches (templates, SQLite pages) before timing.
-    for i in range(5):
-        session.request(scenario.method, scenario.path(10_000 + i),
-                        scenario.data(10_000 + i, ctx) if scenario.data else None,
-                        scenario.headers)
+    # Negative request numbers: warm-up never touches a record the timed requests use.
+    for i in range(-1, -6, -1):
+        session.request(scenario.method, scenario.path(i),
+                        scenario.data(i, ctx) if scenario.data else None, scenario.headers)
     threads = [threading.Thread(target=worker, args=(c,)) for c in range(clients)]
     for thread in threads:
         thread.start()

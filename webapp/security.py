@@ -8,9 +8,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin, current_user, logout_user
 
 from webapp.extensions import login_manager
-from webapp.models import User
+from webapp.services import NotFound
 from webapp.services.permissions import permissions_of
-from webapp.services.users import Actor
+from webapp.services.users import Actor, get_user
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -61,14 +61,10 @@ def load_staff_member(session_id):
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    # Only the columns a signed-in request needs: this runs on every request.
-    user = (
-        User.select(User.id, User.primary_id, User.session_version, User.record_type,
-                    User.account_type, User.status, User.first_name, User.last_name,
-                    User.pref_first_name, User.pref_last_name)
-        .where(User.id == int(user_id))
-        .first()
-    )
+    try:
+        user = get_user(int(user_id))
+    except NotFound:
+        return None
     if user is None or user.session_version != int(version):
         return None
     permissions = permissions_of(user)

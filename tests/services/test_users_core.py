@@ -91,3 +91,50 @@ def test_added_preferred_email_clears_other_preferred(dbc):
                                                        "preferred": "on"})])
     emails = {e.address: (e.preferred, e.segment) for e in Email.select()}
     assert emails == {"a@src.edu": (False, "external"), "b@home.org": (True, "internal")}
+
+
+def test_failure_while_writing_history_leaves_neither_change_nor_history(dbc, monkeypatch):
+    from webapp.services import history
+
+    user = User.create(primary_id="I1", last_name="Old", user_group="Community")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(history, "record", broken)
+    with pytest.raises(RuntimeError):
+        save_user(user.id, version=1, actor=SYSTEM, fields={"last_name": "New"})
+    fresh = User.get_by_id(user.id)
+    assert (fresh.last_name, fresh.version) == ("Old", 1)
+    assert History.select().where(History.user == user).count() == 0
+
+
+def test_unchanged_save_writes_nothing(dbc):
+    user = User.create(primary_id="I1", last_name="Same", user_group="Community")
+    saved = save_user(user.id, version=1, actor=SYSTEM, fields={"last_name": "Same"})
+    assert saved.version == 1
+    assert History.select().where(History.user == user).count() == 0
+
+
+def test_staff_record_needs_users_admin(dbc):
+    from webapp.services.users import Actor
+
+    staff = User.create(primary_id="S1", last_name="Staff", user_group="Staff",
+                        record_type="staff")
+    manager = Actor("m", frozenset({"users.view", "users.edit"}))
+    with pytest.raises(Forbidden):
+        save_user(staff.id, version=1, actor=manager, fields={"last_name": "X"})
+    admin = Actor("a", frozenset({"users.view", "users.edit", "users.admin"}))
+    assert save_user(staff.id, version=1, actor=admin, fields={"last_name": "X"}).version == 2
+
+
+def test_identifier_unique_across_primary_ids(dbc):
+    User.create(primary_id="TAKEN", last_name="One", user_group="Community")
+    other = User.create(primary_id="I2", last_name="Two", user_group="Community")
+    with pytest.raises(ValidationError) as err:
+        save_user(other.id, version=1, actor=SYSTEM,
+                  changes=[SegmentChange("identifiers", "add", {"id_type": "barcode",
+                                                                "value": "TAKEN"})])
+    assert err.value.errors == {"identifiers.new.value": "Another user already has this identifier."}
+    with pytest.raises(ValidationError):
+        save_user(other.id, version=1, actor=SYSTEM, fields={"primary_id": "TAKEN"})

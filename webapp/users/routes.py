@@ -163,8 +163,8 @@ def save_general(user_id):
         submitted = {f: v for f, v in submitted.items()
                      if f in request.form or f not in user_service.SOURCE_MANAGED}
     try:
-        user_service.save_user(user_id, version=_version(), actor=current_actor(),
-                               fields=submitted, opened=opened_state(user_id))
+        saved = user_service.save_user(user_id, version=_version(), actor=current_actor(),
+                                       fields=submitted, opened=opened_state(user_id))
     except ValidationError as exc:
         values = dict(user_service.form_values(user), **submitted)
         return _render(user, "general", 422, mode="edit", errors=exc.errors, values=values)
@@ -175,9 +175,8 @@ def save_general(user_id):
         return _render(current, "general", 409, mode="edit", values=values, conflict=conflict)
     _set_opened(user_id, None)
     flash("Saved.", "success")
-    user = get_user(user_id)
     if request.htmx:
-        return _render(user, "general")
+        return _render(saved, "general")
     return redirect(url_for("users.details", user_id=user_id))
 
 
