@@ -389,3 +389,10 @@ def test_edit_link_from_search_opens_edit_mode(login_as, patrons):
     client = login_as("User Manager")
     internal = client.get(f"/users/{patrons['internal']}?edit=1").get_data(as_text=True)
     assert 'name="last_name"' in internal and ">Save<" in internal
+
+
+def test_history_restore_gets_the_whole_page(login_as, patrons):
+    client = login_as("User Manager")
+    response = client.get(f"/users/{patrons['internal']}/contact",
+                          headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert b"<!doctype html>" in response.data and b"Sign out" in response.data

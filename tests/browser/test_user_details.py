@@ -64,6 +64,8 @@ def test_internal_edit_change_save(page, patrons):
     expect(page.locator("table.history")).to_contain_text("Inman-Smith")
     page.go_back()
     expect(page.get_by_role("heading", name="General")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # the whole page is back
+    expect(page.locator("#user-tabs")).to_have_count(1)
 
 
 def test_validation_error_is_shown_beside_the_field(page, patrons):

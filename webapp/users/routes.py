@@ -22,6 +22,7 @@ from webapp.services.users import (
     SegmentChange,
     get_user,
 )
+from webapp.web import wants_fragment
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -111,7 +112,7 @@ def _may_edit(user):
 def _render(user, tab, status=200, **extra):
     """Render the whole page, or only the tabs area for an HTMX request."""
     context = _context(user, tab, **extra)
-    template = "users/_tabs.html" if request.htmx else "users/details.html"
+    template = "users/_tabs.html" if wants_fragment() else "users/details.html"
     return render_template(template, **context), status
 
 
