@@ -3,6 +3,8 @@
 import datetime
 import random
 
+from unidecode import unidecode
+
 from webapp.db import db
 from webapp.models import Address, Email, Identifier, Library, Loan, Phone, User
 from webapp.models.users import now
@@ -59,7 +61,7 @@ def patron_rows(count, seed=2026, start=0):
             {"id_type": "barcode", "value": f"B{n:08d}", "segment": segment},
             {"id_type": "university_id", "value": f"U{n:07d}", "segment": segment},
         ]
-        local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+        local = unidecode(f"{first}.{last}").lower().replace("'", "").replace(" ", "")
         email = {"address": f"{local}{n}@example.edu", "email_type": "school",
                  "preferred": True, "segment": segment}
         phone = {"number": f"+1 555 {n % 1000:03d} {n % 10000:04d}", "phone_type": "mobile",
