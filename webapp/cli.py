@@ -58,11 +58,17 @@ def create_admin(identifier, password_stdin, first_name, last_name):
 def demo(patrons, password, seed, if_empty):
     """Load demo libraries, staff, patrons and loans."""
     from webapp.models import User
-    from webapp.services.demo import load_demo
+    from webapp.services.demo import DEMO_STAFF, load_demo
+
+    demo_names = [staff[0] for staff in DEMO_STAFF]
 
     with db.connection_context():
         if if_empty and User.select().exists():
             click.echo("the database has users already: no demo data loaded")
+            names = [n for n in demo_names if User.get_or_none(User.primary_id == n)]
+            if names:
+                click.echo(f"demo sign-in names: {', '.join(names)} "
+                           f"(password {password} unless it was changed)")
             return
         staff = load_demo(patrons=patrons, password=password, seed=seed)
     click.echo(f"demo data: {patrons} patrons, staff sign-in names and roles:")
