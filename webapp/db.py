@@ -26,6 +26,9 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+        # UPDATE only the columns that changed: smaller statements, and a concurrent
+        # writer's change to another column is never written back over.
+        only_save_dirty = True
 
 
 def database_url(app):
