@@ -25,6 +25,20 @@ CONTACT_FIELDS = {
 }
 
 
+# The desk runs the same few reads on every page; peewee would rebuild their SQL each
+# time, which costs more than running them. Each is written once per database kind.
+_SQL = {}
+
+
+def _prepared(name, model, build, *params):
+    """Run the query that BUILD returns, with PARAMS in its parameters' order."""
+    key = (name, type(db.obj))
+    sql = _SQL.get(key)
+    if sql is None:
+        sql = _SQL[key] = build().sql()[0]
+    return model.raw(sql, *params)
+
+
 @dataclasses.dataclass
 class Lookup:
     """What the find field found: one patron, a pick list of name matches, or nothing."""
@@ -75,15 +89,17 @@ def _name_prefix(term_model, word):
     )
 
 
-def name_query(query):
-    """Return the search-term query for patrons named QUERY, in index order, or None.
+def name_words(query):
+    """Return the words of QUERY a name lookup uses, the longest (most telling) first."""
+    return sorted(set(search.name_words(query)[:5]), key=len, reverse=True)
 
-    It walks the term index from the longest word; each other word is checked per
+
+def name_query(words):
+    """Return the search-term query for patrons with a name word starting with each of WORDS.
+
+    It walks the term index in order from the first word; each other word is checked per
     patron through the user index, so no query scans a whole table.
     """
-    words = sorted(set(search.name_words(query)[:5]), key=len, reverse=True)
-    if not words:
-        return None
     lead, others = words[0], words[1:]
     condition = _name_prefix(SearchTerm, lead)
     for word in others:
@@ -99,9 +115,13 @@ def patrons_named(query, limit=PICK_LIST_SIZE):
 
     Stops reading at LIMIT + 1 patrons, so a common name costs no more than a rare one.
     """
-    rows = name_query(query)
-    if rows is None:
+    words = name_words(query)
+    if not words:
         return [], False
+    # name_query binds, per word: the prefix, its upper bound and the kind.
+    params = [p for word in words for p in (word, word + "\uffff", "name")]
+    rows = _prepared(f"names/{len(words)}", SearchTerm,
+                     lambda: name_query(["x"] * len(words)), *params)
     ids = []
     for (user_id,) in rows.tuples().iterator():
         if user_id not in ids:
@@ -109,7 +129,9 @@ def patrons_named(query, limit=PICK_LIST_SIZE):
             if len(ids) > limit:
                 break
     more = len(ids) > limit
-    users = list(User.select().where(User.id.in_(ids[:limit])))
+    shown = (User.id, User.primary_id, User.first_name, User.last_name, User.pref_first_name,
+             User.pref_last_name, User.user_group, User.status)
+    users = list(User.select(*shown).where(User.id.in_(ids[:limit])))
     users.sort(key=lambda u: (search.normalize(u.sort_name), u.id))
     return users, more
 
@@ -147,20 +169,6 @@ class PatronSummary:
     desk_notes: list
     loans: list
     contacts: dict  # kind -> the preferred segment, or None
-
-
-# The summary runs the same few reads on every page; peewee would rebuild their SQL each
-# time, which costs more than running them. Each is written once per database kind.
-_SQL = {}
-
-
-def _prepared(name, model, build, *params):
-    """Run the query that BUILD returns, with PARAMS in its parameters' order."""
-    key = (name, type(db.obj))
-    sql = _SQL.get(key)
-    if sql is None:
-        sql = _SQL[key] = build().sql()[0]
-    return model.raw(sql, *params)
 
 
 def active_blocks(user, today=None):
