@@ -1,14 +1,129 @@
-"""Fulfillment › Checkout/Checkin › Manage Patron Services."""
+"""Fulfillment › Checkout/Checkin › Manage Patron Services: find a patron, Edit User Info."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from webapp.security import permission_required
+from webapp.desk.forms import QuickForm
+from webapp.security import current_actor, permission_required
+from webapp.services import EditConflict, NotFound, ValidationError
+from webapp.services import desk as desk_service
+from webapp.services import users as user_service
+from webapp.services.users import get_user
+from webapp.web import wants_fragment
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+def _may_edit(user):
+    """Tell whether the signed-in staff member may use Edit User Info on USER."""
+    actor = current_actor()
+    return actor.can("users.edit") and (user.record_type != "staff" or actor.can("users.admin"))
+
+
+def _patron_context(user, mode="view", form=None, errors=None, conflict=None, focus=None):
+    """Return what the patron panel templates need."""
+    return {
+        "user": user,
+        "summary": desk_service.patron_summary(user),
+        "mode": mode,
+        "form": form,
+        "errors": errors or {},
+        "conflict": conflict,
+        "focus": focus,
+        "may_edit": _may_edit(user),
+        "labels": user_service.LABELS,
+        "user_groups": user_service.USER_GROUPS,
+        "address_labels": user_service.SEGMENT_FIELDS["addresses"],
+        "libraries": desk_service.library_choices() if mode == "edit" else [],
+    }
+
+
+def _page(status=200, query="", lookup=None, missing_patron=False, user=None, **panel):
+    """Render the whole Patron Services page, or its workspace for an htmx request."""
+    context = {"query": query, "lookup": lookup, "missing_patron": missing_patron, "user": None}
+    if user is not None:
+        context.update(_patron_context(user, **panel))
+    if wants_fragment():
+        return render_template("desk/_fragment.html", part="desk/_workspace.html", **context), status
+    return render_template("desk/index.html", **context), status
+
+
+def _panel(user, status=200, **panel):
+    """Answer the patron panel (summary or quick form), or the whole page without htmx."""
+    if not wants_fragment():
+        return _page(status, user=user, **panel)
+    context = _patron_context(user, **panel)
+    return render_template("desk/_fragment.html", part="desk/_panel.html", **context), status
 
 
 @bp.route("/")
 @permission_required("desk.use")
 def index():
-    """Show the Patron Services page: find a patron."""
-    return render_template("desk/index.html")
+    """Show the Patron Services page; q= finds a patron, patron= opens one."""
+    patron_id = request.args.get("patron", "").strip()
+    if patron_id:
+        try:
+            user = get_user(int(patron_id)) if patron_id.isdigit() else None
+        except NotFound:
+            user = None
+        if user is None:
+            return _page(404, missing_patron=True)
+        return _page(user=user)
+    query = request.args.get("q", "").strip()
+    lookup = desk_service.find_patron(query) if query else None
+    if lookup is not None and lookup.patron is not None:
+        target = url_for("desk.index", patron=lookup.patron.id)
+        if not wants_fragment():
+            return redirect(target)
+        body, status = _page(user=lookup.patron)
+        return body, status, {"HX-Push-Url": target}
+    return _page(query=query, lookup=lookup)
+
+
+@bp.route("/patrons/<int:user_id>/summary")
+@permission_required("desk.use")
+def summary(user_id):
+    """Show the patron's summary again in place of the quick form (Cancel)."""
+    if not wants_fragment():
+        return redirect(url_for("desk.index", patron=user_id))
+    return _panel(get_user(user_id), focus="summary")
+
+
+@bp.route("/patrons/<int:user_id>/edit")
+@permission_required("users.edit")
+def edit(user_id):
+    """Edit User Info: swap the summary for the quick form."""
+    user = get_user(user_id)
+    user_service.require_edit(current_actor(), user)
+    form = QuickForm.from_user(user)
+    return _panel(user, mode="edit", form=form, focus=form.slots[0].name(form.slots[0].fields[0]))
+
+
+@bp.route("/patrons/<int:user_id>", methods=["POST"])
+@permission_required("users.edit")
+def update(user_id):
+    """Update User: store the quick form through the user service; 422 or 409 in place."""
+    raw_version = request.form.get("version", "")
+    if not raw_version.isdigit():
+        abort(400, "The form is missing the record's version. Reload the page and try again.")
+    version = int(raw_version)
+    user = get_user(user_id)
+    form = QuickForm.from_request(user, request.form)
+    try:
+        saved = user_service.save_user(user_id, version=version, actor=current_actor(),
+                                       fields=form.fields, changes=form.changes())
+    except ValidationError as exc:
+        return _panel(user, 422, mode="edit", form=form, errors=exc.errors,
+                      focus=next(iter(exc.errors)))
+    except EditConflict as exc:
+        current = exc.user
+        form = QuickForm.from_request(current, request.form)
+        conflict = {"rows": form.differences(current), "modified_by": current.modified_by,
+                    "modified_at": current.modified_at}
+        return _panel(current, 409, mode="edit", form=form, conflict=conflict, focus="conflict")
+    if saved.version == version:
+        flash("Nothing to update: no value was changed.", "success")
+    else:
+        flash(f"Updated {saved.display_name}.", "success")
+    if wants_fragment():
+        return _panel(saved, focus="summary")
+    return redirect(url_for("desk.index", patron=user_id), 303)

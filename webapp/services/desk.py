@@ -1,0 +1,275 @@
+"""Patron Services: find the patron at the desk and read what the desk shows of them.
+
+Every change goes through services/users.py; this module only reads.
+"""
+
+import dataclasses
+import datetime
+
+from peewee import SQL, fn
+
+from webapp.db import db
+from webapp.models import SEGMENT_MODELS, Block, Library, Loan, Note, SearchTerm, User
+from webapp.models.users import now
+from webapp.services import search
+from webapp.services.users import multiple_libraries
+
+PICK_LIST_SIZE = 10
+EXPIRY_WARNING_DAYS = 30
+MAX_QUERY = 200
+# The preferred entry of each contact kind and the fields the quick form edits.
+CONTACT_FIELDS = {
+    "emails": ("address",),
+    "phones": ("number",),
+    "addresses": ("line1", "line2", "city", "region", "postal_code", "country"),
+}
+
+
+# The desk runs the same few reads on every page; peewee would rebuild their SQL each
+# time, which costs more than running them. Each is written once per database kind.
+_SQL = {}
+
+
+def _prepared(name, model, build, *params):
+    """Run the query that BUILD returns, with PARAMS in its parameters' order."""
+    key = (name, type(db.obj))
+    sql = _SQL.get(key)
+    if sql is None:
+        sql = _SQL[key] = build().sql()[0]
+    return model.raw(sql, *params)
+
+
+@dataclasses.dataclass
+class Lookup:
+    """What the find field found: one patron, a pick list of name matches, or nothing."""
+
+    query: str
+    patron: User | None = None
+    matches: list = dataclasses.field(default_factory=list)
+    more: bool = False
+
+    @property
+    def found_nothing(self):
+        """Tell whether something was typed and nobody matched it."""
+        return bool(self.query) and self.patron is None and not self.matches
+
+
+def find_patron(query):
+    """Find the patron for what was scanned or typed: an identifier, an email or a name."""
+    query = (query or "").strip()[:MAX_QUERY]
+    if not query:
+        return Lookup(query)
+    user = search.find_by_identifier(query)
+    if user is None and "@" in query:
+        user = _by_email(query)
+    if user is not None:
+        return Lookup(query, patron=user)
+    matches, more = patrons_named(query)
+    return Lookup(query, matches=matches, more=more)
+
+
+def _by_email(address):
+    """Return the one user with exactly this email (any case), or None."""
+    rows = (
+        SearchTerm.select(SearchTerm.user)
+        .where((SearchTerm.term == search.normalize(address)) & (SearchTerm.kind == "email"))
+        .limit(2)
+        .tuples()
+    )
+    ids = {row[0] for row in rows}
+    return User.get_by_id(ids.pop()) if len(ids) == 1 else None
+
+
+def _name_prefix(term_model, word):
+    """Return the condition: a name term of TERM_MODEL starts with WORD."""
+    return (
+        (term_model.term >= word)
+        & (term_model.term < word + "\uffff")
+        & (term_model.kind == "name")
+    )
+
+
+def name_words(query):
+    """Return the words of QUERY a name lookup uses, the longest (most telling) first."""
+    return sorted(set(search.name_words(query)[:5]), key=len, reverse=True)
+
+
+def name_query(words):
+    """Return the search-term query for patrons with a name word starting with each of WORDS.
+
+    It walks the term index in order from the first word; each other word is checked per
+    patron through the user index, so no query scans a whole table.
+    """
+    lead, others = words[0], words[1:]
+    condition = _name_prefix(SearchTerm, lead)
+    for word in others:
+        other = SearchTerm.alias()
+        condition &= fn.EXISTS(
+            other.select(SQL("1")).where((other.user == SearchTerm.user) & _name_prefix(other, word))
+        )
+    return SearchTerm.select(SearchTerm.user).where(condition).order_by(SearchTerm.term)
+
+
+def patrons_named(query, limit=PICK_LIST_SIZE):
+    """Return ([users], more) whose names have a word starting with each word of QUERY.
+
+    Stops reading at LIMIT + 1 patrons, so a common name costs no more than a rare one.
+    """
+    words = name_words(query)
+    if not words:
+        return [], False
+    # name_query binds, per word: the prefix, its upper bound and the kind.
+    params = [p for word in words for p in (word, word + "\uffff", "name")]
+    rows = _prepared(f"names/{len(words)}", SearchTerm,
+                     lambda: name_query(["x"] * len(words)), *params)
+    ids = []
+    for (user_id,) in rows.tuples().iterator():
+        if user_id not in ids:
+            ids.append(user_id)
+            if len(ids) > limit:
+                break
+    more = len(ids) > limit
+    shown = (User.id, User.primary_id, User.first_name, User.last_name, User.pref_first_name,
+             User.pref_last_name, User.user_group, User.status)
+    users = list(User.select(*shown).where(User.id.in_(ids[:limit])))
+    users.sort(key=lambda u: (search.normalize(u.sort_name), u.id))
+    return users, more
+
+
+def expiry_flag(user, today=None):
+    """Return 'expired', 'soon' (within EXPIRY_WARNING_DAYS) or None for USER's expiry date."""
+    if user.expiry_date is None:
+        return None
+    today = today or datetime.date.today()
+    if user.expiry_date < today:
+        return "expired"
+    if user.expiry_date <= today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
+        return "soon"
+    return None
+
+
+@dataclasses.dataclass
+class DeskLoan:
+    """One open loan as the loans panel shows it."""
+
+    title: str
+    item_barcode: str
+    loaned_at: datetime.datetime
+    due_at: datetime.datetime
+    overdue: bool
+
+
+@dataclasses.dataclass
+class PatronSummary:
+    """What the Patron Services page shows of a patron."""
+
+    user: User
+    expiry: str | None
+    blocks: list
+    desk_notes: list
+    loans: list
+    contacts: dict  # kind -> the preferred segment, or None
+
+
+def active_blocks(user, today=None):
+    """Return the patron's blocks that have not expired."""
+    today = today or datetime.date.today()
+    return list(_prepared("blocks", Block, lambda: (
+        Block.select()
+        .where((Block.user == 0) & (Block.expires_on.is_null() | (Block.expires_on >= today)))
+        .order_by(Block.id)
+    ), user.id, today))
+
+
+def desk_notes(user):
+    """Return the patron's notes marked "show at the desk", newest first."""
+    return list(_prepared("notes", Note, lambda: (
+        Note.select()
+        .where((Note.user == 0) & (Note.show_at_desk == True))  # noqa: E712
+        .order_by(Note.created_at.desc(), Note.id.desc())
+    ), user.id, True))
+
+
+def open_loans(user, at=None):
+    """Return the patron's loans not yet returned, soonest due first, each flagged if overdue."""
+    at = at or now()
+    rows = _prepared("loans", Loan, lambda: (
+        Loan.select(Loan.title, Loan.item_barcode, Loan.loaned_at, Loan.due_at)
+        .where((Loan.user == 0) & Loan.returned_at.is_null())
+        .order_by(Loan.due_at, Loan.id)
+    ), user.id)
+    return [DeskLoan(row.title, row.item_barcode, row.loaned_at, row.due_at, row.due_at < at)
+            for row in rows]
+
+
+def contact_entries(user, kind):
+    """Return the user's entries of a contact KIND, the preferred one first."""
+    model = SEGMENT_MODELS[kind]
+    return list(_prepared(kind, model, lambda: (
+        model.select().where(model.user == 0).order_by(model.preferred.desc(), model.id)
+    ), user.id))
+
+
+def preferred(user, kind):
+    """Return the user's preferred entry of a contact KIND, or None."""
+    return next((e for e in contact_entries(user, kind) if e.preferred), None)
+
+
+def patron_summary(user, today=None):
+    """Return the summary the desk shows of USER."""
+    return PatronSummary(
+        user=user,
+        expiry=expiry_flag(user, today),
+        blocks=active_blocks(user, today),
+        desk_notes=desk_notes(user),
+        loans=open_loans(user),
+        contacts={kind: preferred(user, kind) for kind in CONTACT_FIELDS},
+    )
+
+
+@dataclasses.dataclass
+class ContactSlot:
+    """The preferred email, phone or address as Edit User Info edits it.
+
+    TARGET is the internal preferred entry the form updates; without one, a changed
+    value is added as a new internal entry marked preferred (on an external account the
+    source's entries stay as they are, and synchronization keeps the internal one).
+    """
+
+    kind: str
+    fields: tuple
+    shown: object  # the preferred entry whose values the form starts from, or None
+    target: object  # the internal entry to update, or None
+    source_entries: list  # the source's entries, shown read-only
+
+    @property
+    def key(self):
+        """Return the form name prefix of this slot: kind and segment id, or 'new'."""
+        return f"{self.kind}.{self.target.id if self.target else 'new'}"
+
+    def name(self, field):
+        """Return the form name of FIELD, which the user service keys errors by."""
+        return f"{self.key}.{field}"
+
+    def current(self):
+        """Return the values the form starts from."""
+        return {f: (getattr(self.shown, f) or "") if self.shown else "" for f in self.fields}
+
+
+def contact_slots(user):
+    """Return the quick form's contact slots of USER: email, phone, address."""
+    slots = []
+    for kind, fields in CONTACT_FIELDS.items():
+        entries = contact_entries(user, kind)
+        shown = next((e for e in entries if e.preferred), None)
+        target = shown if shown is not None and shown.segment == "internal" else None
+        source = [e for e in entries if e.segment == "external"] if user.is_external else []
+        slots.append(ContactSlot(kind, fields, shown, target, source))
+    return slots
+
+
+def library_choices():
+    """Return (id, name) of the libraries a resource sharing library is chosen from, or []."""
+    if not multiple_libraries():
+        return []
+    return [(str(lib.id), lib.name) for lib in Library.select().order_by(Library.name)]
