@@ -189,3 +189,24 @@ def test_confirm_needs_the_csrf_token(csrf_app):
 def test_signed_out_visitor_is_sent_to_sign_in(client):
     assert client.get("/admin/sync").status_code == 302
     assert sign_in(client, "staff1").status_code == 302
+
+
+def test_pages_and_fragments_are_valid_html(client, login_as):
+    import html5lib
+
+    login_as(ADMIN)
+    client.post(f"/admin/sync/{run_id_of(upload(client))}/apply")
+    with db.connection_context():
+        user = User.get(User.primary_id == "P1")
+        save_user(user.id, version=user.version, actor=SYSTEM, fields={"middle_name": "Kay"},
+                  opened=TEMPORARY)
+    run_id_of(upload(client, FILE + b"S3,P3,Cy,,Lee,Graduate,B3,cy@\n", skip_invalid=True))
+    run_id_of(upload(client, b"external_id\n"))
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    for url in ["/admin/sync", "/admin/sync/1", "/admin/sync/2", "/admin/sync/3"]:
+        for headers in ({}, {"HX-Request": "true"}):
+            text = text_of(client.get(url, headers=headers))
+            whole = text.startswith("<!doctype html>")
+            parser.parse(text if whole else f"<!doctype html><title>t</title>{text}")
+    text = text_of(client.post("/admin/sync", data={}, content_type="multipart/form-data"))
+    parser.parse(text)

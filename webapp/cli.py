@@ -184,7 +184,7 @@ def _print_sync_report(run, report, show):
         click.echo("")
         click.echo(f"Local edits {'overwritten' if run.status == 'applied' else 'the run would overwrite'}:")
         for item in report["overwritten"]:
-            local, incoming = ("—" if v is None else v for v in (item["local"], item["file"]))
+            local, incoming = ("—" if v in (None, "") else v for v in (item["local"], item["file"]))
             click.echo(f"  {item['name']} ({item['external_id']}): {item['what']}: {local} -> {incoming}")
         if report["overwritten_total"] > len(report["overwritten"]):
             click.echo(f"  … and {report['overwritten_total'] - len(report['overwritten']):,} more")
@@ -194,7 +194,7 @@ def _print_sync_report(run, report, show):
         for diff in report["diffs"][:show]:
             click.echo(f"  {diff['name']} ({diff['external_id']}): {diff['action']}")
             for field, old, new in diff["changes"]:
-                old, new = ("—" if v is None else v for v in (old, new))
+                old, new = ("—" if v in (None, "") else v for v in (old, new))
                 click.echo(f"    {field}: {old} -> {new}")
         if report["diffs_total"] > show:
             click.echo(f"  … and {report['diffs_total'] - min(show, len(report['diffs'])):,} more users")

@@ -1,9 +1,13 @@
-"""Synchronization of every patron: all new, all changed, all unchanged, beside raw sqlite3.
+"""Synchronization of every patron: all changed, all unchanged, all new, beside raw sqlite3.
 
 Works on a copy of the bench database in which every patron is an external account of
 the source "SIS" (external ID S<n>), so a file has one row per patron. Each figure is the
 whole command-line run (read, check, compare, write in one transaction); the reference is
 sqlite3's executemany of the same rows in the same run, with no checks and no history.
+
+In order: the first synchronization of the bulk-loaded records (a file equal to them: a
+full comparison, and each user's fingerprint is stored); every row changed (a new expiry
+date and phone number); the same file again (unchanged: the budgeted case); all new users.
 """
 
 import csv
@@ -79,18 +83,6 @@ def changed_rows(rows):
         row[phone] = row[phone] + "0"
         changed.append(row)
     return changed
-
-
-def renamed_rows(rows):
-    """Return ROWS with a new middle name and a new email (each user is indexed again)."""
-    middle, email = COLUMNS.index("middle_name"), COLUMNS.index("email")
-    renamed = []
-    for row in rows:
-        row = list(row)
-        row[middle] = "Renamed"
-        row[email] = "new." + row[email]
-        renamed.append(row)
-    return renamed
 
 
 def new_rows(rows):
@@ -176,10 +168,11 @@ def offline(ctx):
     create_app({"DATABASE_URL": f"sqlite:///{copy}"}, instance_path=ctx.instance)
     rows = export_rows(copy)
     results = {}
+    changed = changed_rows(rows)
     cases = (
-        ("unchanged", rows, False, BUDGET_UNCHANGED_S, "unchanged"),
-        ("changed", changed_rows(rows), False, BUDGET_CHANGED_S, "updated"),
-        ("renamed (search reindexed)", renamed_rows(changed_rows(rows)), False, None, "updated"),
+        ("first sync, equal to the records", rows, False, None, "unchanged"),
+        ("changed", changed, False, BUDGET_CHANGED_S, "updated"),
+        ("unchanged", changed, False, BUDGET_UNCHANGED_S, "unchanged"),
         ("all new", new_rows(rows), True, None, "created"),
     )
     for label, case_rows, insert, budget, counted in cases:

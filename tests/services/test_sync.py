@@ -506,18 +506,25 @@ def test_errors_across_rows_and_in_json_entries(dbc):
 
 
 csv_cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+json_users = st.lists(st.dictionaries(st.sampled_from(list(sync.JSON_KEYS) + ["shoe"]), json_values,
+                                      max_size=8), max_size=3)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(
     st.binary(max_size=300),
     st.lists(st.lists(csv_cells, min_size=1, max_size=6), min_size=1, max_size=5).map(
         lambda rows: (("external_id,primary_id,last_name,user_group,barcode,email\n")
                       + "\n".join(",".join(cells) for cells in rows)).encode("utf-8", "surrogatepass")),
+    json_users.map(lambda users: json.dumps(users).encode()),
 ))
 def test_random_bytes_give_a_report_or_a_clean_apply(dbc, data):
     before = table_counts()
-    run = run_sync(data, skip_invalid=bool(len(data) % 2))
+    filename = "users.json" if data[:1] == b"[" else "users.csv"
+    run = run_sync(data, filename=filename, skip_invalid=bool(len(data) % 2))
     assert run.status in ("applied", "rejected")
     report = sync.report(run)
     if run.status == "rejected":

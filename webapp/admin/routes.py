@@ -7,7 +7,6 @@ from pathlib import Path
 from flask import (
     Blueprint,
     current_app,
-    flash,
     make_response,
     redirect,
     render_template,
@@ -145,7 +144,6 @@ def sync_apply(run_id):
         return _page_or_partial("admin/sync_run.html", "admin/_sync_run.html", 409, run=run,
                                 report=sync.report(run), problem=str(exc))
     (_uploads() / run.sha256).unlink(missing_ok=True)
-    flash(sync.report(run).get("message", "Applied."), "success")
     return _go_to_run(run)
 
 

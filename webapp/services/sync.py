@@ -1405,13 +1405,14 @@ def _outcome_message(status, sync_file, result):
     if sync_file.errors:
         return "Rejected: the file cannot be used as it is; nothing was changed."
     counts = result["counts"]
+    rows_have = "row has" if counts["rejected"] == 1 else "rows have"
     summary = ", ".join(f"{counts[k]:,} {k}" for k in ("created", "updated", "unchanged", "deactivated",
                                                        "rejected"))
     return {
         PREVIEWED: f"Preview: {summary}. Nothing changes until you confirm.",
         DRY_RUN: f"Dry run: {summary}. Nothing was changed.",
         APPLIED: f"Applied: {summary}.",
-        REJECTED: f"Rejected: {counts['rejected']:,} rows have errors; nothing was changed.",
+        REJECTED: f"Rejected: {counts['rejected']:,} {rows_have} errors; nothing was changed.",
         STALE: "Not applied: the records changed since this preview. Preview the file again.",
     }[status]
 
