@@ -112,9 +112,11 @@ def test_unchanged_file_changes_nothing_and_is_skipped_next_time(dbc):
 
 def test_a_change_bumps_the_version_so_an_open_form_gets_a_conflict(dbc):
     run_sync(csv_file(row()))
-    opened_at = the_user().version
+    opened_at, synced_at = the_user().version, the_user().last_synced_at
     run_sync(csv_file(row(last_name="Ray-Smith")))
     assert the_user().version == opened_at + 1
+    assert the_user().last_synced_at > synced_at
+    assert search.simple_search("ray-smith")[0].id == the_user().id
     with pytest.raises(EditConflict):
         save_user(the_user().id, version=opened_at, actor=SYSTEM, fields={"campus": "North"})
     assert the_user().campus == "Main"
