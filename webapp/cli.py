@@ -1,11 +1,11 @@
-"""Flask commands: db upgrade, create-admin, demo, backup."""
+"""Flask commands: db upgrade, create-admin, demo, backup, serve, sync-users."""
 
 import sqlite3
 import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from webapp import db as database
 from webapp.db import db
@@ -120,8 +120,94 @@ def serve(host, port, threads):
                    ident="Patron Desk")
 
 
+@click.command("sync-users")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--source", required=True, help="Name of the source system, e.g. SIS.")
+@click.option("--dry-run", is_flag=True, help="Show what would change and change nothing.")
+@click.option("--deactivate-missing", is_flag=True,
+              help="Set the users of this source that the file no longer lists to inactive.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Apply the valid rows and report the rejected ones (default: reject the run).")
+@click.option("--show", default=20, show_default=True,
+              help="How many per-user changes to list (all rejected rows are listed).")
+def sync_users(file, source, dry_run, deactivate_missing, skip_invalid, show):
+    """Synchronize external accounts from a source system's CSV or JSON export.
+
+    Exit status: 0 applied (or a dry run that would apply), 1 rejected, 2 usage error.
+    """
+    from flask import current_app
+    from peewee import OperationalError
+
+    from webapp.services import ValidationError, sync
+    from webapp.services.users import SYSTEM
+
+    if not source.strip():
+        raise click.BadParameter("give the name of the source system", param_hint="--source")
+    data = Path(file).read_bytes()
+    label = "Comparing" if dry_run else "Synchronizing"
+    with click.progressbar(length=1, label=label, show_pos=True) as bar:
+
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            with db.connection_context():
+                run = sync.synchronize(
+                    data, filename=Path(file).name, source=source, actor=SYSTEM, dry_run=dry_run,
+                    deactivate_missing=deactivate_missing, skip_invalid=skip_invalid,
+                    max_bytes=current_app.config["SYNC_MAX_BYTES"], progress=progress)
+                report = sync.report(run)
+        except ValidationError as exc:
+            raise click.BadParameter(next(iter(exc.errors.values())), param_hint="--source") from exc
+        except OperationalError as exc:
+            raise click.ClickException(f"the database refused the run ({exc}); nothing was changed") from exc
+    _print_sync_report(run, report, show)
+    if run.status not in (sync.APPLIED, sync.DRY_RUN):
+        raise SystemExit(1)
+
+
+def _print_sync_report(run, report, show):
+    """Print the summary table of a synchronization run, its errors and its changes."""
+    click.echo(f"Run {run.id}: {run.status} — {report.get('message', '')}")
+    click.echo(f"  file {run.filename} (SHA-256 {run.sha256}), source {run.source}, "
+               f"{report.get('rows', 0):,} rows")
+    click.echo("")
+    click.echo(f"  {'created':<12}{run.created:>10,}")
+    click.echo(f"  {'updated':<12}{run.updated:>10,}")
+    click.echo(f"  {'unchanged':<12}{run.unchanged:>10,}")
+    click.echo(f"  {'deactivated':<12}{run.deactivated:>10,}")
+    click.echo(f"  {'rejected':<12}{run.rejected:>10,}")
+    for message in report["file_errors"]:
+        click.echo(f"file error: {message}", err=True)
+    for error in report["errors"]:
+        where = f"line {error['line']}" if error["line"] else "user"
+        click.echo(f"{where} ({error['external_id'] or 'no external ID'}): {error['message']}", err=True)
+    if report["errors_total"] > len(report["errors"]):
+        click.echo(f"… and {report['errors_total'] - len(report['errors']):,} more errors", err=True)
+    if report["overwritten"]:
+        click.echo("")
+        click.echo(f"Local edits {'overwritten' if run.status == 'applied' else 'the run would overwrite'}:")
+        for item in report["overwritten"]:
+            local, incoming = ("—" if v in (None, "") else v for v in (item["local"], item["file"]))
+            click.echo(f"  {item['name']} ({item['external_id']}): {item['what']}: {local} -> {incoming}")
+        if report["overwritten_total"] > len(report["overwritten"]):
+            click.echo(f"  … and {report['overwritten_total'] - len(report['overwritten']):,} more")
+    if report["diffs"] and show > 0:
+        click.echo("")
+        click.echo("Changes:" if run.status == "applied" else "Changes it would make:")
+        for diff in report["diffs"][:show]:
+            click.echo(f"  {diff['name']} ({diff['external_id']}): {diff['action']}")
+            for field, old, new in diff["changes"]:
+                old, new = ("—" if v in (None, "") else v for v in (old, new))
+                click.echo(f"    {field}: {old} -> {new}")
+        if report["diffs_total"] > show:
+            click.echo(f"  … and {report['diffs_total'] - min(show, len(report['diffs'])):,} more users")
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(db_cli)
-    for command in (create_admin, demo, backup, serve):
+    for command in (create_admin, demo, backup, serve, sync_users):
         app.cli.add_command(command)

@@ -4,7 +4,7 @@ from webapp.models.history import History, SignInLog
 from webapp.models.libraries import Library, Setting
 from webapp.models.loans import Loan
 from webapp.models.roles import RoleAssignment
-from webapp.models.sync import SyncRun
+from webapp.models.sync import SyncRun, SyncState
 from webapp.models.users import (
     SEGMENT_MODELS,
     Address,
@@ -35,6 +35,7 @@ ALL_MODELS = [
     SignInLog,
     Loan,
     SyncRun,
+    SyncState,
 ]
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "Setting",
     "SignInLog",
     "SyncRun",
+    "SyncState",
     "User",
 ]
