@@ -2,8 +2,9 @@
 
 search_entry is keyed (kind, term, user_id): a name prefix's users come in user order, so
 the search intersects several words by merging, and counts and orders thousands of
-matches from the index alone. On PostgreSQL the term column uses the "C" collation, so a
-prefix range (term >= p AND term < p || chr(127)) follows byte order and uses the key.
+matches from the index alone. On PostgreSQL term and sort_key use the "C" collation: a
+prefix range (term >= p AND term < p || chr(127)) follows byte order and uses the key, and
+the database orders sort keys as the application does.
 The rows are derived data: they are computed by the search service's indexer, the same
 code that keeps them current afterwards, so the migration and the application never
 disagree on what a row holds.
@@ -29,7 +30,7 @@ def up(migrator, db):
         f" term TEXT{collate} NOT NULL,"
         ' user_id INTEGER NOT NULL REFERENCES "user" (id) ON DELETE CASCADE,'
         " tier SMALLINT NOT NULL,"
-        " sort_key TEXT NOT NULL,"
+        f" sort_key TEXT{collate} NOT NULL,"
         " flags SMALLINT NOT NULL,"
         " PRIMARY KEY (kind, term, user_id))" + ("" if postgres else " WITHOUT ROWID")
     )

@@ -21,7 +21,7 @@ import re
 from unidecode import unidecode
 
 from webapp.db import db
-from webapp.models import Identifier, User
+from webapp.models import User
 
 _WORD = re.compile(r"[a-z0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -90,6 +90,7 @@ def flags_of(account_type, record_type, status):
 
 
 def _prefixes(words):
+    """Return every prefix of every one of WORDS."""
     return {word[:end] for word in words for end in range(1, len(word) + 1)}
 
 
@@ -181,23 +182,23 @@ def index_users(user_ids):
 
 
 def find_by_identifier(value):
-    """Return the user whose primary identifier or any identifier is exactly VALUE, or None."""
+    """Return the user whose primary identifier or any identifier is exactly VALUE, or None.
+
+    Failing an exact match, one user whose identifier matches in another case (a barcode
+    typed by hand) is returned too.
+    """
     value = (value or "").strip()
     if not value:
         return None
-    user = User.get_or_none(User.primary_id == value)
-    if user is not None:
-        return user
-    ident = Identifier.get_or_none(Identifier.value == value)
-    if ident is not None:
-        return ident.user
-    # A scanned barcode typed in another case still opens the patron.
+    p = db.param
     rows = db.execute_sql(
-        f"SELECT user_id FROM search_entry WHERE kind = {IDENTIFIER} AND term = {db.param} "
-        "LIMIT 2",
-        [fold(value)],
+        f'SELECT id, 0 FROM "user" WHERE primary_id = {p} '
+        f"UNION ALL SELECT user_id, 1 FROM identifier WHERE value = {p} "
+        f"UNION ALL SELECT user_id, 2 FROM search_entry WHERE kind = {IDENTIFIER} AND term = {p} "
+        "ORDER BY 2 LIMIT 3",
+        [value, value, fold(value)],
     ).fetchall()
-    if len(rows) == 1:
+    if rows and (rows[0][1] < 2 or len({r[0] for r in rows}) == 1):
         return User.get_or_none(User.id == rows[0][0])
     return None
 
@@ -216,6 +217,7 @@ class Results:
 
     @property
     def pages(self):
+        """Return the number of pages, at least 1."""
         return max(1, -(-self.total // self.page_size))
 
 
@@ -240,10 +242,12 @@ def _query_words(text):
 
 
 def _rows(sql, params):
+    """Return every row SQL gives with PARAMS."""
     return db.execute_sql(sql, params).fetchall()
 
 
 def _word_sql(word, where, params):
+    """Return the SQL and parameters of the users with a word starting with WORD."""
     return (f"SELECT user_id, sort_key FROM search_entry WHERE kind = {NAME} "
             f"AND term = {db.param}{where}", [word, *params])
 
@@ -282,9 +286,12 @@ def _terms_match(term, where, params):
 
     None when more than MAX_TERM_MATCHES rows match.
     """
+    # An email starting with a plain word starts with that word: the name rows, which
+    # hold each email's leading word, already find it.
+    kinds = f"{IDENTIFIER}" if _WORD.fullmatch(term) else f"{IDENTIFIER}, {EMAIL}"
     rows = _rows(
         f"SELECT user_id, CASE WHEN kind = {IDENTIFIER} AND term = {db.param} THEN {EXACT} "
-        f"ELSE {OTHER} END, sort_key FROM search_entry WHERE kind IN ({IDENTIFIER}, {EMAIL}) "
+        f"ELSE {OTHER} END, sort_key FROM search_entry WHERE kind IN ({kinds}) "
         f"AND term >= {db.param} AND term < {db.param}{where} LIMIT {MAX_TERM_MATCHES + 1}",
         [term, term, term + _ABOVE, *params],
     )
@@ -303,9 +310,18 @@ def _ordered(matches):
     return [(user_id, tier) for user_id, (tier, _key) in ranked]
 
 
+# What a result row shows, and what User's name properties read.
+_LISTED = ("id", "primary_id", *NAME_FIELDS, "user_group", "account_type", "record_type",
+           "status", "expiry_date")
+
+
 def _load(ranked):
     """Return [(User, tier)] for RANKED [(user_id, tier)], keeping the order."""
-    users = {u.id: u for u in User.select().where(User.id.in_([r[0] for r in ranked]))}
+    if not ranked:
+        return []
+    marks = ", ".join([db.param] * len(ranked))
+    users = {u.id: u for u in User.raw(
+        f'SELECT {", ".join(_LISTED)} FROM "user" WHERE id IN ({marks})', *[r[0] for r in ranked])}
     return [(users[user_id], tier) for user_id, tier in ranked if user_id in users]
 
 
