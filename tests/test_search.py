@@ -2,6 +2,7 @@
 
 import re
 
+import html5lib
 import pytest
 
 from webapp.db import db
@@ -79,6 +80,10 @@ def test_live_search_lists_an_exact_identifier_first_instead_of_leaving(login_as
     assert response.status_code == 200 and "HX-Redirect" not in response.headers
     assert names_in(html) == ["Jones, Wei"]
     assert "identifier match" in html
+    # Typing refines one history entry; a submitted search adds its own.
+    assert response.headers["HX-Replace-Url"] == "/users/?q=BC-P4"
+    submitted = client.get("/users/?q=smith", headers={"HX-Request": "true"})
+    assert "HX-Replace-Url" not in submitted.headers
 
 
 def menu_links(html):
@@ -180,3 +185,18 @@ def test_live_search_wiring(login_as, patrons):
     # Elsewhere the box is a plain form that opens the search page.
     other = login_as("User Manager").get(f"/users/{patrons['P1']}").get_data(as_text=True)
     assert "hx-get" not in other.split('<form id="topbar-search"', 1)[1].split(">", 1)[0]
+
+
+@pytest.mark.parametrize("query", ["smi", "s", "", "nobody", "BC-P4"])
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true", "X-Live-Search": "true"}],
+                         ids=["page", "fragment"])
+def test_page_and_fragment_are_valid_html(login_as, patrons, app, query, headers):
+    app.config["SEARCH_PAGE_SIZE"] = 2  # with the pager
+    response = login_as("General System Administrator").get(
+        "/users/", query_string={"q": query}, headers=headers)
+    text = response.get_data(as_text=True)
+    if not headers:
+        assert text.startswith("<!doctype html>")
+    else:
+        text = f"<!doctype html><title>t</title>{text}"
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text)

@@ -4,6 +4,7 @@ import re
 import time
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import request
 
 from tests.browser.conftest import browser_sign_in
@@ -34,9 +35,13 @@ def result_names(page):
 def test_type_open_result_go_back_then_edit_from_the_menu(page, patrons):
     browser_sign_in(page, "User Manager")
     page.goto("/users/")
+    entries = page.evaluate("history.length")
     box = page.get_by_role("searchbox", name="Find a user")
-    box.press_sequentially("Smi", delay=40)
+    box.press_sequentially("Sm", delay=40)
+    page.wait_for_url(re.compile(r"/users/\?q=Sm$"))
+    box.press_sequentially("i", delay=40)
     page.wait_for_url(re.compile(r"/users/\?q=Smi$"))
+    assert page.evaluate("history.length") == entries  # typing refines one entry
     assert result_names(page) == ["Smith, Amina", "Smithson, Jonas"]
     # The list came in place: the box still has the focus and all that was typed.
     assert page.evaluate("document.activeElement.id") == "topbar-q"
@@ -120,3 +125,13 @@ def test_a_slow_older_answer_never_replaces_a_newer_one(app, page, patrons):
     page.wait_for_timeout(1500)  # long enough for the held answer to come back
     assert result_names(page) == ["Jones, Wei"]
     assert page.url.endswith("q=Jones")
+
+
+def test_results_with_an_open_menu_meet_wcag_aa(page, patrons):
+    browser_sign_in(page, "General System Administrator")
+    page.goto("/users/?q=smi&status=active")
+    page.locator("summary", has_text="Actions for Smith, Amina").click()
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                     "wcag22aa"]}}
+    violations = Axe().run(page, options=options).response["violations"]
+    assert [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in violations] == []

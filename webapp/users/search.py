@@ -58,6 +58,11 @@ def search():
         results = user_search.search_users(query, filters, results.pages, page_size)
     context = {"results": results, "filters": filters, "filter_labels": FILTER_LABELS,
                "max_term_matches": user_search.MAX_TERM_MATCHES}
-    if _wants_fragment():
-        return render_template("users/_results.html", **context)
-    return render_template("users/search.html", **context)
+    if not _wants_fragment():
+        return render_template("users/search.html", **context)
+    fragment = render_template("users/_results.html", **context)
+    if live:
+        # Pauses while typing refine one search: the address is replaced, not pushed, so
+        # Back leaves the search instead of stepping through every pause.
+        return make_response(fragment, replace_url=request.full_path.rstrip("?"))
+    return fragment
