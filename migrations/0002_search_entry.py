@@ -1,8 +1,8 @@
 """Add the user search index (search_entry), its filter-flag trigger, and fill it.
 
-search_entry is keyed (kind, term, user_id): a name prefix's users come in user order, so
-the search intersects several words by merging, and counts and orders thousands of
-matches from the index alone. On PostgreSQL term and sort_key use the "C" collation: a
+search_entry is keyed (kind, term, sort_key, user_id): a name prefix's users come in the
+order results are listed in, so a page of thousands of matches is read without sorting
+and several words intersect by merging. On PostgreSQL term and sort_key use the "C" collation: a
 prefix range (term >= p AND term < p || chr(127)) follows byte order and uses the key, and
 the database orders sort keys as the application does.
 The rows are derived data: they are computed by the search service's indexer, the same
@@ -32,7 +32,7 @@ def up(migrator, db):
         " tier SMALLINT NOT NULL,"
         f" sort_key TEXT{collate} NOT NULL,"
         " flags SMALLINT NOT NULL,"
-        " PRIMARY KEY (kind, term, user_id))" + ("" if postgres else " WITHOUT ROWID")
+        " PRIMARY KEY (kind, term, sort_key, user_id))" + ("" if postgres else " WITHOUT ROWID")
     )
     db.execute_sql("CREATE INDEX search_entry_user_id ON search_entry (user_id)")
     if postgres:

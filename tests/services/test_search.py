@@ -122,6 +122,15 @@ def test_paging_and_total(dbc):
     assert every == [f"G{n}" for n in range(7)]
 
 
+def test_paging_across_the_last_name_tier(dbc):
+    for n in range(3):
+        make_user(f"L{n}", "Ann", f"Tierney{n}")
+        make_user(f"F{n}", f"Tiernan{n}", "Zed")
+    pages = [[u.primary_id for u, _ in search_users("tier", page=p, page_size=2).users]
+             for p in (1, 2, 3, 4)]
+    assert pages == [["L0", "L1"], ["L2", "F0"], ["F1", "F2"], []]
+
+
 def test_paging_when_names_and_identifiers_both_match(dbc):
     for n in range(4):
         make_user(f"X{n}", "Kim", f"Xavier{n}")
@@ -236,10 +245,10 @@ POPULATION = [
 
 
 def plain_scan(text):
-    """Return the primary ids a plain loop over POPULATION finds for TEXT."""
+    """Return {primary id: (tier, sort key)} of what a plain loop over POPULATION finds."""
     term = fold(text)
     words = set(name_words(text))
-    hits = set()
+    hits = {}
     for primary_id, first, last, pref_first, identifiers, emails in POPULATION:
         user_words = set(name_words(f"{first} {last} {pref_first}"))
         user_words |= {search.email_word(e) for e in emails} - {""}
@@ -248,7 +257,13 @@ def plain_scan(text):
         values = [fold(v) for v in (primary_id, *identifiers, *emails)]
         by_term = len(term) >= 2 and any(v.startswith(term) for v in values)
         if by_words or by_term:
-            hits.add(primary_id)
+            if term in [fold(v) for v in (primary_id, *identifiers)]:
+                tier = 0
+            elif by_words and any(u.startswith(w) for w in words for u in name_words(last)):
+                tier = 1
+            else:
+                tier = 2
+            hits[primary_id] = (tier, f"{fold(last)}\x1f{fold(pref_first or first)}")
     return hits
 
 
@@ -277,6 +292,9 @@ def test_search_equals_a_plain_scan(population, text):
     # The staff members every test database holds are left out by the filter.
     results = search_users(text, {"record_type": "public"}, page_size=100)
     got = [user.primary_id for user, _tier in results.users]
+    expected = plain_scan(text)
     assert len(got) == len(set(got)) == results.total
-    assert set(got) <= plain_scan(text)
-    assert set(got) == plain_scan(text)
+    assert set(got) <= set(expected)
+    assert set(got) == set(expected)
+    ids = {u.primary_id: u.id for u in User.select(User.primary_id, User.id)}
+    assert got == sorted(expected, key=lambda p: (*expected[p], ids[p]))

@@ -8,11 +8,12 @@ transaction of every change to names, primary identifier, identifiers or emails:
 - `search_entry` (migration 0002): what the user search reads. Rows of kind NAME hold
   every prefix of every word a user is known by (name words and the leading word of each
   email), so "users with a word starting with w" is one equality lookup whose rows come
-  in user order, already free of duplicates; a query of several words intersects those
-  lookups by merging them. Rows of kind IDENTIFIER and EMAIL hold whole folded values,
-  matched by prefix with a range. Each row carries the user's sort key and filter flags,
-  so counting and ordering thousands of matches never visits the user table. A trigger
-  keeps the flags current when status, account type or record type change.
+  in list order (sort key, then id), already free of duplicates: a page is read without
+  sorting, and a query of several words intersects those lookups by merging them.
+  Rows of kind IDENTIFIER and EMAIL hold whole folded values, matched by prefix with a
+  range. Each row carries the user's sort key and filter flags, so counting and ordering
+  thousands of matches never visits the user table. A trigger keeps the flags current
+  when status, account type or record type change.
 """
 
 import dataclasses
@@ -172,12 +173,12 @@ def index_users(user_ids):
                 dict(zip(NAME_FIELDS, names, strict=True)), primary_id,
                 identifiers.get(user_id, ()), emails.get(user_id, ()))
             terms.extend((user_id, term, kind) for term, kind in user_terms)
-            entries.extend((kind, term, user_id, tier, key, flags)
+            entries.extend((kind, term, key, user_id, tier, flags)
                            for kind, term, tier, key in user_entries)
         # Rows of unchanged users stay as they are: a synchronization that re-sends the
         # same names, identifiers and emails writes nothing here.
         _changes("search_term", ("user_id", "term", "kind"), (), chunk, marks, terms)
-        _changes("search_entry", ("kind", "term", "user_id"), ("tier", "sort_key", "flags"),
+        _changes("search_entry", ("kind", "term", "sort_key", "user_id"), ("tier", "flags"),
                  chunk, marks, entries)
 
 
@@ -208,7 +209,7 @@ class Results:
     """One page of a user search."""
 
     query: str
-    users: list  # [(User, tier)] in ranked order
+    users: list  # [(Listed, tier)] in ranked order
     total: int  # users matching, 0 when too_many
     page: int
     page_size: int
@@ -248,8 +249,27 @@ def _rows(sql, params):
 
 def _word_sql(word, where, params):
     """Return the SQL and parameters of the users with a word starting with WORD."""
-    return (f"SELECT user_id, sort_key FROM search_entry WHERE kind = {NAME} "
+    return (f"SELECT sort_key, user_id FROM search_entry WHERE kind = {NAME} "
             f"AND term = {db.param}{where}", [word, *params])
+
+
+def _word_page(word, where, params, tiers, offset, limit):
+    """Return LIMIT (user_id, tier, sort key) rows of WORD's matches from OFFSET, ranked.
+
+    TIERS is the number of matches in the last-name tier. Each tier's rows are read in
+    index order, which is list order, and the reading stops at the page's end.
+    """
+    rows = []
+    for tier, skip in ((LAST_NAME, offset), (OTHER, max(0, offset - tiers))):
+        if len(rows) >= limit or (tier == LAST_NAME and offset >= tiers):
+            continue
+        rows += _rows(
+            f"SELECT user_id, tier, sort_key FROM search_entry WHERE kind = {NAME} "
+            f"AND term = {db.param} AND tier = {tier}{where} ORDER BY sort_key, user_id "
+            f"LIMIT {db.param} OFFSET {db.param}",
+            [word, *params, limit - len(rows), skip],
+        )
+    return rows
 
 
 def _words_match(words, where, params):
@@ -262,7 +282,7 @@ def _words_match(words, where, params):
     # any further words per remaining user.
     parts = [_word_sql(w, where, params) for w in words[:MAX_SQL_WORDS]]
     sql = " INTERSECT ".join(p[0] for p in parts) + " ORDER BY 1, 2"
-    found = dict(_rows(sql, [v for p in parts for v in p[1]]))
+    found = {user_id: key for key, user_id in _rows(sql, [v for p in parts for v in p[1]])}
     for word in words[MAX_SQL_WORDS:]:
         ids = list(found)
         keep = set()
@@ -310,18 +330,27 @@ def _ordered(matches):
     return [(user_id, tier) for user_id, (tier, _key) in ranked]
 
 
-# What a result row shows, and what User's name properties read.
-_LISTED = ("id", "primary_id", *NAME_FIELDS, "user_group", "account_type", "record_type",
-           "status", "expiry_date")
+class Listed:
+    """What a result row shows of a user: the listed columns and the name properties."""
+
+    __slots__ = ("id", "primary_id", *NAME_FIELDS, "user_group", "account_type", "record_type",
+                 "status", "expiry_date")
+    sort_name = property(User.sort_name.fget)
+    display_name = property(User.display_name.fget)
+
+    def __init__(self, row):
+        for name, value in zip(self.__slots__, row, strict=True):
+            setattr(self, name, value)
 
 
 def _load(ranked):
-    """Return [(User, tier)] for RANKED [(user_id, tier)], keeping the order."""
+    """Return [(Listed, tier)] for RANKED [(user_id, tier)], keeping the order."""
     if not ranked:
         return []
     marks = ", ".join([db.param] * len(ranked))
-    users = {u.id: u for u in User.raw(
-        f'SELECT {", ".join(_LISTED)} FROM "user" WHERE id IN ({marks})', *[r[0] for r in ranked])}
+    rows = db.execute_sql(f'SELECT {", ".join(Listed.__slots__)} FROM "user" '
+                          f"WHERE id IN ({marks})", [r[0] for r in ranked])
+    users = {row[0]: Listed(row) for row in rows}
     return [(users[user_id], tier) for user_id, tier in ranked if user_id in users]
 
 
@@ -351,27 +380,21 @@ def search_users(text, filters=None, page=1, page_size=25):
     offset = (page - 1) * page_size
     if search_words and len(words) == 1:
         word_sql, word_params = _word_sql(words[0], where, params)
-        count = _rows(f"SELECT count(*) FROM ({word_sql}) w", word_params)[0][0]
+        count, tiers = _rows(f"SELECT count(*), sum(CASE WHEN tier = {LAST_NAME} THEN 1 ELSE 0 "
+                             f"END) FROM search_entry WHERE kind = {NAME} AND term = {db.param}"
+                             f"{where}", word_params)[0]
+        tiers = tiers or 0
         if not terms:
-            rows = _rows(
-                f"SELECT user_id, tier FROM search_entry WHERE kind = {NAME} "
-                f"AND term = {db.param}{where} ORDER BY tier, sort_key, user_id "
-                f"LIMIT {db.param} OFFSET {db.param}",
-                [words[0], *params, page_size, offset],
-            )
+            rows = _word_page(words[0], where, params, tiers, offset, page_size)
             results.total = count
-            results.users = _load(rows)
+            results.users = _load([(user_id, tier) for user_id, tier, _key in rows])
             return results
         # Identifier or email matches besides: merge them with the best name matches.
         marks = ", ".join([db.param] * len(terms))
         both = _rows(f"SELECT user_id FROM ({word_sql}) w WHERE user_id IN ({marks})",
                      [*word_params, *terms])
         results.total = count + len(terms) - len(both)
-        best = _rows(
-            f"SELECT user_id, tier, sort_key FROM search_entry WHERE kind = {NAME} "
-            f"AND term = {db.param}{where} ORDER BY tier, sort_key, user_id LIMIT {db.param}",
-            [words[0], *params, offset + page_size],
-        )
+        best = _word_page(words[0], where, params, tiers, 0, offset + page_size)
         matches = {user_id: (tier, key) for user_id, tier, key in best}
     else:
         matches = _words_match(words, where, params) if search_words else {}
@@ -384,5 +407,7 @@ def search_users(text, filters=None, page=1, page_size=25):
 
 
 def simple_search(query, limit=25):
-    """Return the best-ranked users QUERY finds, at most LIMIT."""
-    return [user for user, _tier in search_users(query, page_size=limit).users]
+    """Return the best-ranked users QUERY finds (User models), at most LIMIT."""
+    ids = [row.id for row, _tier in search_users(query, page_size=limit).users]
+    users = {u.id: u for u in User.select().where(User.id.in_(ids))}
+    return [users[i] for i in ids if i in users]
