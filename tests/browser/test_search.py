@@ -42,6 +42,8 @@ def test_type_open_result_go_back_then_edit_from_the_menu(page, patrons):
     box.press_sequentially("i", delay=40)
     page.wait_for_url(re.compile(r"/users/\?q=Smi$"))
     assert page.evaluate("history.length") == entries  # typing refines one entry
+    # Screen readers hear the new count from the stable live region.
+    assert page.locator("#search-announce").inner_text() == "2 users found for “Smi”."
     assert result_names(page) == ["Smith, Amina", "Smithson, Jonas"]
     # The list came in place: the box still has the focus and all that was typed.
     assert page.evaluate("document.activeElement.id") == "topbar-q"
