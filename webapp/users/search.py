@@ -1,16 +1,68 @@
 """User search: the results page behind the persistent search box."""
 
-from flask import render_template, request
+from flask import current_app, redirect, render_template, request, url_for
+from htmx_flask import make_response
 
 from webapp.security import permission_required
 from webapp.services import search as user_search
 from webapp.users.routes import bp
 
+# The search box's maxlength: longer text is cut, never an error.
+MAX_QUERY = 200
+FILTER_LABELS = {
+    "account_type": ("Account type", {"internal": "Internal", "external": "External"}),
+    "record_type": ("Record type", {"public": "Public", "staff": "Staff"}),
+    "status": ("Status", {"active": "Active", "inactive": "Inactive"}),
+}
+
+
+def _page_number(text):
+    """Return the page asked for, 1 for anything that is not a positive number."""
+    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
+
+
+def _wants_fragment():
+    """Tell whether to answer with the results fragment rather than the whole page.
+
+    Back with no history cache makes htmx ask again with HX-History-Restore-Request and
+    put the answer in place of the whole body, so that request gets the whole page.
+    """
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
 
 @bp.route("/")
 @permission_required("users.view")
 def search():
-    """Find users by name, identifier or email."""
-    query = request.args.get("q", "").strip()
-    results = user_search.simple_search(query) if query else []
-    return render_template("users/search.html", query=query, results=results)
+    """Find users by name, identifier or email; open an exact identifier match directly."""
+    query = request.args.get("q", "")[:MAX_QUERY]
+    filters = {
+        field: request.args.get(field, "")
+        for field in FILTER_LABELS
+        if request.args.get(field, "") in user_search.FILTER_VALUES[field]
+    }
+    # A scanned barcode or a typed identifier, submitted, opens the user. While the box
+    # is still being typed in (live search), the match is listed first instead: a shorter
+    # identifier may be the start of the one being typed.
+    live = request.headers.get("X-Live-Search") == "true"
+    if query.strip() and not live:
+        user = user_search.find_by_identifier(query)
+        if user is not None:
+            target = url_for("users.details", user_id=user.id)
+            if request.htmx:
+                return make_response("", 200, redirect=target)
+            return redirect(target)
+    page_size = current_app.config["SEARCH_PAGE_SIZE"]
+    page = _page_number(request.args.get("page"))
+    results = user_search.search_users(query, filters, page, page_size)
+    if results.total and page > results.pages:
+        results = user_search.search_users(query, filters, results.pages, page_size)
+    context = {"results": results, "filters": filters, "filter_labels": FILTER_LABELS,
+               "max_term_matches": user_search.MAX_TERM_MATCHES}
+    if not _wants_fragment():
+        return render_template("users/search.html", **context)
+    fragment = render_template("users/_results.html", **context)
+    if live:
+        # Pauses while typing refine one search: the address is replaced, not pushed, so
+        # Back leaves the search instead of stepping through every pause.
+        return make_response(fragment, replace_url=request.full_path.rstrip("?"))
+    return fragment
