@@ -306,15 +306,6 @@ def test_unknown_patron_id_is_404_with_the_find_field(login_as):
         assert "That patron no longer exists." in text_of(response)
 
 
-def test_name_lookup_walks_indexes_never_a_whole_table(dbc):
-    for query in ("smith", "smi ann", "a b c"):
-        sql, params = desk_service.name_query(desk_service.name_words(query)).sql()
-        plan = [row[3] for row in dbc.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
-        assert not [step for step in plan if step.startswith("SCAN")], plan
-        assert plan[0] == ("SEARCH t1 USING COVERING INDEX search_term_term_kind_user_id "
-                           "(term>? AND term<?)")
-
-
 # ---------------------------------------------------------------- the summary
 
 

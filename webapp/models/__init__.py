@@ -14,7 +14,6 @@ from webapp.models.users import (
     Identifier,
     Note,
     Phone,
-    SearchTerm,
     User,
 )
 
@@ -29,7 +28,6 @@ ALL_MODELS = [
     Note,
     Block,
     FieldState,
-    SearchTerm,
     RoleAssignment,
     History,
     SignInLog,
@@ -52,7 +50,6 @@ __all__ = [
     "Note",
     "Phone",
     "RoleAssignment",
-    "SearchTerm",
     "Setting",
     "SignInLog",
     "SyncRun",

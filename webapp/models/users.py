@@ -148,15 +148,6 @@ class FieldState(BaseModel):
         indexes = ((("user", "field"), True),)
 
 
-class SearchTerm(BaseModel):
-    """One normalized word a user can be found by (names, identifiers, emails)."""
-
-    user = ForeignKeyField(User, backref="search_terms", on_delete="CASCADE", index=True)
-    term = CharField(max_length=254, index=True)
-    # name | identifier | email: which part of the record the term came from.
-    kind = CharField(max_length=10)
-
-
 SEGMENT_MODELS = {
     "identifiers": Identifier,
     "emails": Email,

@@ -6,10 +6,8 @@ Every change goes through services/users.py; this module only reads.
 import dataclasses
 import datetime
 
-from peewee import SQL, fn
-
 from webapp.db import db
-from webapp.models import SEGMENT_MODELS, Block, Library, Loan, Note, SearchTerm, User
+from webapp.models import SEGMENT_MODELS, Block, Library, Loan, Note, User
 from webapp.models.users import now
 from webapp.services import search
 from webapp.services.users import multiple_libraries
@@ -61,79 +59,17 @@ def find_patron(query):
         return Lookup(query)
     user = search.find_by_identifier(query)
     if user is None and "@" in query:
-        user = _by_email(query)
+        user = search.find_by_email(query)
     if user is not None:
         return Lookup(query, patron=user)
     matches, more = patrons_named(query)
     return Lookup(query, matches=matches, more=more)
 
 
-def _by_email(address):
-    """Return the one user with exactly this email (any case), or None."""
-    rows = (
-        SearchTerm.select(SearchTerm.user)
-        .where((SearchTerm.term == search.normalize(address)) & (SearchTerm.kind == "email"))
-        .limit(2)
-        .tuples()
-    )
-    ids = {row[0] for row in rows}
-    return User.get_by_id(ids.pop()) if len(ids) == 1 else None
-
-
-def _name_prefix(term_model, word):
-    """Return the condition: a name term of TERM_MODEL starts with WORD."""
-    return (
-        (term_model.term >= word)
-        & (term_model.term < word + "\uffff")
-        & (term_model.kind == "name")
-    )
-
-
-def name_words(query):
-    """Return the words of QUERY a name lookup uses, the longest (most telling) first."""
-    return sorted(set(search.name_words(query)[:5]), key=len, reverse=True)
-
-
-def name_query(words):
-    """Return the search-term query for patrons with a name word starting with each of WORDS.
-
-    It walks the term index in order from the first word; each other word is checked per
-    patron through the user index, so no query scans a whole table.
-    """
-    lead, others = words[0], words[1:]
-    condition = _name_prefix(SearchTerm, lead)
-    for word in others:
-        other = SearchTerm.alias()
-        condition &= fn.EXISTS(
-            other.select(SQL("1")).where((other.user == SearchTerm.user) & _name_prefix(other, word))
-        )
-    return SearchTerm.select(SearchTerm.user).where(condition).order_by(SearchTerm.term)
-
-
 def patrons_named(query, limit=PICK_LIST_SIZE):
-    """Return ([users], more) whose names have a word starting with each word of QUERY.
-
-    Stops reading at LIMIT + 1 patrons, so a common name costs no more than a rare one.
-    """
-    words = name_words(query)
-    if not words:
-        return [], False
-    # name_query binds, per word: the prefix, its upper bound and the kind.
-    params = [p for word in words for p in (word, word + "\uffff", "name")]
-    rows = _prepared(f"names/{len(words)}", SearchTerm,
-                     lambda: name_query(["x"] * len(words)), *params)
-    ids = []
-    for (user_id,) in rows.tuples().iterator():
-        if user_id not in ids:
-            ids.append(user_id)
-            if len(ids) > limit:
-                break
-    more = len(ids) > limit
-    shown = (User.id, User.primary_id, User.first_name, User.last_name, User.pref_first_name,
-             User.pref_last_name, User.user_group, User.status)
-    users = list(User.select(*shown).where(User.id.in_(ids[:limit])))
-    users.sort(key=lambda u: (search.normalize(u.sort_name), u.id))
-    return users, more
+    """Return ([users], more): the first LIMIT patrons the user search finds for QUERY."""
+    results = search.search_users(query, page_size=limit)
+    return [user for user, _tier in results.users], results.total > limit
 
 
 def expiry_flag(user, today=None):

@@ -1,11 +1,8 @@
 """Find users by name, identifier or email; keep the search index up to date.
 
-Two tables hold what a user is found by, both rebuilt by `index_users` inside the
-transaction of every change to names, primary identifier, identifiers or emails:
-
-- `search_term` (models.SearchTerm): one normalized word, identifier or email per row,
-  for callers that look up a single term.
-- `search_entry` (migration 0002): what the user search reads. Rows of kind NAME hold
+`search_entry` (migration 0002) holds what a user is found by, rebuilt by `index_users`
+inside the transaction of every change to names, primary identifier, identifiers or
+emails. Rows of kind NAME hold
   every prefix of every word a user is known by (name words and the leading word of each
   email), so "users with a word starting with w" is one equality lookup whose rows come
   in list order (sort key, then id), already free of duplicates: a page is read without
@@ -96,21 +93,17 @@ def _prefixes(words):
 
 
 def index_rows(names, primary_id, identifiers, emails):
-    """Return (search_term rows, search_entry rows) for one user.
+    """Return the search_entry rows (kind, term, tier, sort key) of one user.
 
-    NAMES maps each of NAME_FIELDS to its value. search_term rows are (term, kind);
-    search_entry rows are (kind, term, tier, sort key).
+    NAMES maps each of NAME_FIELDS to its value.
     """
     field_words = {field: name_words(names[field]) for field in NAME_FIELDS}
     shown_last = "pref_last_name" if names["pref_last_name"] else "last_name"
     shown_first = names["pref_first_name"] or names["first_name"]
     key = sort_key(names[shown_last], shown_first)
     words = {word for found in field_words.values() for word in found}
-    terms = {(word[:MAX_TERM], "name") for word in words}
     identifier_terms = [normalize(v) for v in (primary_id, *identifiers)]
     email_terms = [normalize(v) for v in emails]
-    terms.update((t[:MAX_TERM], "identifier") for t in identifier_terms)
-    terms.update((t[:MAX_TERM], "email") for t in email_terms)
     last_prefixes = _prefixes(field_words[shown_last])
     found_by = words | {email_word(address) for address in email_terms} - {""}
     entries = [(NAME, prefix, LAST_NAME if prefix in last_prefixes else OTHER, key)
@@ -118,7 +111,7 @@ def index_rows(names, primary_id, identifiers, emails):
     folded = {(IDENTIFIER, _CONTROL.sub("", t).strip()) for t in identifier_terms}
     folded |= {(EMAIL, _CONTROL.sub("", t).strip()) for t in email_terms}
     entries.extend((kind, term, OTHER, key) for kind, term in folded if term)
-    return [t for t in terms if t[0]], entries
+    return entries
 
 
 def _insert(table, columns, rows):
@@ -163,21 +156,19 @@ def index_users(user_ids):
             f"SELECT user_id, address FROM email WHERE user_id IN ({marks})", chunk
         ):
             emails.setdefault(user_id, []).append(address)
-        terms, entries = [], []
+        entries = []
         for user_id, primary_id, account, record, status, *names in db.execute_sql(
             "SELECT id, primary_id, account_type, record_type, status, "
             f'{", ".join(NAME_FIELDS)} FROM "user" WHERE id IN ({marks})', chunk
         ):
             flags = flags_of(account, record, status)
-            user_terms, user_entries = index_rows(
+            user_entries = index_rows(
                 dict(zip(NAME_FIELDS, names, strict=True)), primary_id,
                 identifiers.get(user_id, ()), emails.get(user_id, ()))
-            terms.extend((user_id, term, kind) for term, kind in user_terms)
             entries.extend((kind, term, key, user_id, tier, flags)
                            for kind, term, tier, key in user_entries)
         # Rows of unchanged users stay as they are: a synchronization that re-sends the
         # same names, identifiers and emails writes nothing here.
-        _changes("search_term", ("user_id", "term", "kind"), (), chunk, marks, terms)
         _changes("search_entry", ("kind", "term", "sort_key", "user_id"), ("tier", "flags"),
                  chunk, marks, entries)
 
@@ -202,6 +193,17 @@ def find_by_identifier(value):
     if rows and (rows[0][1] < 2 or len({r[0] for r in rows}) == 1):
         return User.get_or_none(User.id == rows[0][0])
     return None
+
+
+def find_by_email(address):
+    """Return the one user with exactly this email in any case, or None."""
+    term = fold(address)
+    if not term:
+        return None
+    rows = db.execute_sql(
+        f"SELECT DISTINCT user_id FROM search_entry WHERE kind = {EMAIL} AND term = {db.param} "
+        "LIMIT 2", [term]).fetchall()
+    return User.get_or_none(User.id == rows[0][0]) if len(rows) == 1 else None
 
 
 @dataclasses.dataclass

@@ -6,6 +6,7 @@ from htmx_flask import make_response
 from webapp.security import permission_required
 from webapp.services import search as user_search
 from webapp.users.routes import bp
+from webapp.web import wants_fragment
 
 # The search box's maxlength: longer text is cut, never an error.
 MAX_QUERY = 200
@@ -19,15 +20,6 @@ FILTER_LABELS = {
 def _page_number(text):
     """Return the page asked for, 1 for anything that is not a positive number."""
     return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
-
-
-def _wants_fragment():
-    """Tell whether to answer with the results fragment rather than the whole page.
-
-    Back with no history cache makes htmx ask again with HX-History-Restore-Request and
-    put the answer in place of the whole body, so that request gets the whole page.
-    """
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @bp.route("/")
@@ -58,7 +50,7 @@ def search():
         results = user_search.search_users(query, filters, results.pages, page_size)
     context = {"results": results, "filters": filters, "filter_labels": FILTER_LABELS,
                "max_term_matches": user_search.MAX_TERM_MATCHES}
-    if not _wants_fragment():
+    if not wants_fragment():
         return render_template("users/search.html", **context)
     fragment = render_template("users/_results.html", **context)
     if live:
