@@ -218,6 +218,21 @@ def _parse_date(text):
     return datetime.date.fromisoformat(text.strip())
 
 
+TRUE_VALUES = (True, "on", "yes", "true", "1", "y")
+
+
+def _convert(field, raw, is_date, key, cleaned, errors):
+    """Store a checkbox or date value in CLEANED, or its error under KEY in ERRORS."""
+    if not is_date:
+        cleaned[field] = raw in TRUE_VALUES
+        return
+    text = "" if raw is None else str(raw).strip()
+    try:
+        cleaned[field] = _parse_date(text) if text else None
+    except ValueError:
+        errors[key] = "Enter a date as YYYY-MM-DD."
+
+
 def _max_length(model, field):
     return getattr(model._meta.fields[field], "max_length", None) or 10000
 
@@ -228,21 +243,12 @@ def clean_general(values, user=None):
     for field, raw in values.items():
         if field not in GENERAL_FIELDS:
             continue
-        if field in BOOLEAN_FIELDS:
-            cleaned[field] = raw in (True, "on", "yes", "true", "1", "y")
+        if field in BOOLEAN_FIELDS or field in DATE_FIELDS:
+            _convert(field, raw, field in DATE_FIELDS, field, cleaned, errors)
             continue
         text = "" if raw is None else str(raw).strip()
         if field in REQUIRED and not text:
             errors[field] = f"{LABELS[field]} is required."
-            continue
-        if field in DATE_FIELDS:
-            if not text:
-                cleaned[field] = None
-                continue
-            try:
-                cleaned[field] = _parse_date(text)
-            except ValueError:
-                errors[field] = "Enter a date as YYYY-MM-DD."
             continue
         if field == "rs_library":
             if not text:
@@ -298,19 +304,10 @@ def clean_segment(change, user=None):
         if field not in change.values:
             continue
         raw = change.values[field]
-        if field in SEGMENT_BOOLEANS:
-            cleaned[field] = raw in (True, "on", "yes", "true", "1", "y")
+        if field in SEGMENT_BOOLEANS or field in SEGMENT_DATES:
+            _convert(field, raw, field in SEGMENT_DATES, change.key(field), cleaned, errors)
             continue
         text = "" if raw is None else str(raw).strip()
-        if field in SEGMENT_DATES:
-            if not text:
-                cleaned[field] = None
-                continue
-            try:
-                cleaned[field] = _parse_date(text)
-            except ValueError:
-                errors[change.key(field)] = "Enter a date as YYYY-MM-DD."
-            continue
         limit = _max_length(model, field)
         if len(text) > limit:
             errors[change.key(field)] = f"Use at most {limit} characters."
