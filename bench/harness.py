@@ -265,7 +265,11 @@ def main():
     for module in modules:
         offline = getattr(module, "offline", None)
         if offline and (not args.only or args.only in module.__name__):
-            results.update(offline(ctx))
+            try:
+                results.update(offline(ctx))
+            except Exception as exc:  # report it beside the figures already measured
+                log(f"  {module.__name__} failed: {exc!r}")
+                results[module.__name__] = {"error": repr(exc)}
 
     print_table(results)
     print(json.dumps({"patrons": args.patrons, "clients": args.clients, "results": results},

@@ -43,7 +43,11 @@ def make_all_external(path):
 
 
 def export_rows(path):
-    """Return the patrons of the copy at PATH as file rows, exactly as stored."""
+    """Return the patrons of the copy at PATH as file rows, exactly as stored.
+
+    Only the source's entries: the page scenarios before this one add internal emails
+    and phones (Update User), which a source system's file does not hold.
+    """
     con = sqlite3.connect(path)
     query = """
         SELECT u.external_id, u.primary_id, u.first_name, u.middle_name, u.last_name,
@@ -54,9 +58,9 @@ def export_rows(path):
                e.address, e.email_type, p.number, p.phone_type, a.line1, a.city, a.region,
                a.postal_code, a.country, a.address_type
         FROM user u
-        JOIN email e ON e.user_id = u.id
-        JOIN phone p ON p.user_id = u.id
-        JOIN address a ON a.user_id = u.id
+        JOIN email e ON e.user_id = u.id AND e.segment = 'external'
+        JOIN phone p ON p.user_id = u.id AND p.segment = 'external'
+        JOIN address a ON a.user_id = u.id AND a.segment = 'external'
         WHERE u.source = 'SIS'
         ORDER BY u.id"""
     rows = [list(r) for r in con.execute(query)]
