@@ -32,13 +32,18 @@ COLUMNS = ("external_id", "primary_id", "first_name", "middle_name", "last_name"
 def make_all_external(path):
     """Turn every patron of the copy at PATH into an external account of SIS (not timed)."""
     con = sqlite3.connect(path)
+    internal = "SELECT id FROM user WHERE record_type = 'public' AND source IS NULL"
     with con:
+        con.execute(f"UPDATE identifier SET segment = 'external' WHERE user_id IN ({internal})")
+        # One bulk-loaded entry of each kind: those staff added during the page scenarios
+        # come later and stay internal.
+        for table in ("email", "phone", "address"):
+            con.execute(f"UPDATE {table} SET segment = 'external' WHERE id IN "
+                        f"(SELECT min(id) FROM {table} WHERE user_id IN ({internal}) "
+                        "GROUP BY user_id)")
         con.execute("UPDATE user SET account_type = 'external', source = 'SIS', "
                     "external_id = 'S' || substr(primary_id, 2), password_hash = NULL "
                     "WHERE record_type = 'public' AND source IS NULL")
-        for table in ("identifier", "email", "phone", "address"):
-            con.execute(f"UPDATE {table} SET segment = 'external' WHERE user_id IN "
-                        "(SELECT id FROM user WHERE source = 'SIS')")
     con.close()
 
 
