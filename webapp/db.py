@@ -31,6 +31,20 @@ class BaseModel(Model):
         only_save_dirty = True
 
 
+# SQL of the reads every page runs, keyed by name and database kind: peewee would
+# otherwise build the same statement on every call, which costs more than running it.
+_PREPARED = {}
+
+
+def prepared(name, model, build, *params):
+    """Run the query BUILD returns, its SQL built once; PARAMS in its parameters' order."""
+    key = (name, type(db.obj))
+    sql = _PREPARED.get(key)
+    if sql is None:
+        sql = _PREPARED[key] = build().sql()[0]
+    return model.raw(sql, *params)
+
+
 def database_url(app):
     """Return the configured database URL, defaulting to SQLite in the instance folder."""
     url = app.config.get("DATABASE_URL")

@@ -6,7 +6,7 @@ Every change goes through services/users.py; this module only reads.
 import dataclasses
 import datetime
 
-from webapp.db import db
+from webapp.db import prepared
 from webapp.models import SEGMENT_MODELS, Block, Library, Loan, Note, User
 from webapp.models.users import now
 from webapp.services import search
@@ -21,20 +21,6 @@ CONTACT_FIELDS = {
     "phones": ("number",),
     "addresses": ("line1", "line2", "city", "region", "postal_code", "country"),
 }
-
-
-# The desk runs the same few reads on every page; peewee would rebuild their SQL each
-# time, which costs more than running them. Each is written once per database kind.
-_SQL = {}
-
-
-def _prepared(name, model, build, *params):
-    """Run the query that BUILD returns, with PARAMS in its parameters' order."""
-    key = (name, type(db.obj))
-    sql = _SQL.get(key)
-    if sql is None:
-        sql = _SQL[key] = build().sql()[0]
-    return model.raw(sql, *params)
 
 
 @dataclasses.dataclass
@@ -110,7 +96,7 @@ class PatronSummary:
 def active_blocks(user, today=None):
     """Return the patron's blocks that have not expired."""
     today = today or datetime.date.today()
-    return list(_prepared("blocks", Block, lambda: (
+    return list(prepared("blocks", Block, lambda: (
         Block.select()
         .where((Block.user == 0) & (Block.expires_on.is_null() | (Block.expires_on >= today)))
         .order_by(Block.id)
@@ -119,7 +105,7 @@ def active_blocks(user, today=None):
 
 def desk_notes(user):
     """Return the patron's notes marked "show at the desk", newest first."""
-    return list(_prepared("notes", Note, lambda: (
+    return list(prepared("notes", Note, lambda: (
         Note.select()
         .where((Note.user == 0) & (Note.show_at_desk == True))  # noqa: E712
         .order_by(Note.created_at.desc(), Note.id.desc())
@@ -129,7 +115,7 @@ def desk_notes(user):
 def open_loans(user, at=None):
     """Return the patron's loans not yet returned, soonest due first, each flagged if overdue."""
     at = at or now()
-    rows = _prepared("loans", Loan, lambda: (
+    rows = prepared("loans", Loan, lambda: (
         Loan.select(Loan.title, Loan.item_barcode, Loan.loaned_at, Loan.due_at)
         .where((Loan.user == 0) & Loan.returned_at.is_null())
         .order_by(Loan.due_at, Loan.id)
@@ -141,7 +127,7 @@ def open_loans(user, at=None):
 def contact_entries(user, kind):
     """Return the user's entries of a contact KIND, the preferred one first."""
     model = SEGMENT_MODELS[kind]
-    return list(_prepared(kind, model, lambda: (
+    return list(prepared(kind, model, lambda: (
         model.select().where(model.user == 0).order_by(model.preferred.desc(), model.id)
     ), user.id))
 

@@ -2,6 +2,7 @@
 
 import datetime
 
+from webapp.db import prepared
 from webapp.models import RoleAssignment
 
 PERMISSIONS = {
@@ -29,10 +30,10 @@ USER_MANAGEMENT_PERMISSION = "users.edit"
 def active_assignments(user, today=None):
     """Return the user's role assignments that have not expired."""
     today = today or datetime.date.today()
+    held = prepared("role assignments", RoleAssignment,
+                    lambda: RoleAssignment.select().where(RoleAssignment.user == 0), user.id)
     return [
-        a
-        for a in RoleAssignment.select().where(RoleAssignment.user == user)
-        if a.role in ROLES and (a.expires_on is None or a.expires_on >= today)
+        a for a in held if a.role in ROLES and (a.expires_on is None or a.expires_on >= today)
     ]
 
 

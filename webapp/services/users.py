@@ -10,7 +10,7 @@ import datetime
 from email_validator import EmailNotValidError, validate_email
 from peewee import fn
 
-from webapp.db import db, is_sqlite
+from webapp.db import db, is_sqlite, prepared
 from webapp.models import SEGMENT_MODELS, FieldState, Identifier, Library, User
 from webapp.models.users import now
 from webapp.services import EditConflict, Forbidden, NotFound, ValidationError, history, search
@@ -175,7 +175,9 @@ def get_user(user_id):
 
 def provenance(user):
     """Return {field: FieldState} for the user's fields edited here."""
-    return {fs.field: fs for fs in FieldState.select().where(FieldState.user == user)}
+    states = prepared("field states", FieldState,
+                      lambda: FieldState.select().where(FieldState.user == 0), user.id)
+    return {fs.field: fs for fs in states}
 
 
 def field_value(user, field):
@@ -198,12 +200,14 @@ def form_values(user):
 def segments(user, kind):
     """Return the user's segments of KIND in display order."""
     model = SEGMENT_MODELS[kind]
-    query = model.select().where(model.user == user)
-    if hasattr(model, "preferred"):
-        query = query.order_by(model.preferred.desc(), model.id)
-    else:
-        query = query.order_by(model.id)
-    return list(query)
+
+    def build():
+        query = model.select().where(model.user == 0)
+        if hasattr(model, "preferred"):
+            return query.order_by(model.preferred.desc(), model.id)
+        return query.order_by(model.id)
+
+    return list(prepared(f"segments/{kind}", model, build, user.id))
 
 
 def multiple_libraries():
