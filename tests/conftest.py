@@ -7,7 +7,7 @@ import pytest
 
 from webapp import create_app
 from webapp.db import db, migrate
-from webapp.models import Library
+from webapp.models import Email, Library, User
 from webapp.services.permissions import ROLES
 from webapp.services.staff import create_staff
 
@@ -116,6 +116,20 @@ def dbc(app):
     """Hold a database connection open for a service test."""
     with db.connection_context():
         yield db
+
+
+@pytest.fixture
+def patrons(app):
+    """An internal and an external patron (source SIS), each with a preferred email."""
+    with db.connection_context():
+        internal = User.create(primary_id="INT1", first_name="Ida", last_name="Inman",
+                               user_group="Community")
+        external = User.create(primary_id="EXT1", first_name="Ezra", middle_name="Lee",
+                               last_name="Exton", user_group="Graduate", account_type="external",
+                               source="SIS", external_id="S1")
+        Email.create(user=external, address="ezra@uni.edu", preferred=True, segment="external")
+        Email.create(user=internal, address="ida@home.org", preferred=True)
+    return {"internal": internal.id, "external": external.id}
 
 
 def csrf_token_from(html):

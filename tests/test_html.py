@@ -4,18 +4,10 @@ import html5lib
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from webapp.db import db
-from webapp.models import Email, User
-
 
 @pytest.fixture
-def patron(app):
-    with db.connection_context():
-        user = User.create(primary_id="EXT1", first_name="Ezra", last_name="Exton",
-                           user_group="Graduate", account_type="external", source="SIS",
-                           external_id="S1")
-        Email.create(user=user, address="ezra@uni.edu", preferred=True, segment="external")
-    return user.id
+def patron(patrons):
+    return patrons["external"]
 
 
 def strict_parse(text):

@@ -12,20 +12,6 @@ from webapp.services.passwords import check_secret
 MANAGER = ROLE_LOGINS["User Manager"]
 
 
-@pytest.fixture
-def patrons(app):
-    """An internal and an external patron, each with an email."""
-    with db.connection_context():
-        internal = User.create(primary_id="INT1", first_name="Ida", last_name="Inman",
-                               user_group="Community")
-        external = User.create(primary_id="EXT1", first_name="Ezra", middle_name="Lee",
-                               last_name="Exton", user_group="Graduate", account_type="external",
-                               source="SIS", external_id="S1")
-        Email.create(user=external, address="ezra@uni.edu", preferred=True, segment="external")
-        Email.create(user=internal, address="ida@home.org", preferred=True)
-    return {"internal": internal.id, "external": external.id}
-
-
 def user(user_id):
     with db.connection_context():
         return User.get_by_id(user_id)

@@ -90,6 +90,21 @@ def second_page(browser, live_server):
     assert problems == [], f"Content-Security-Policy violations or script errors: {problems}"
 
 
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                  "wcag22aa"]}}
+
+
+def axe_violations(page):
+    """Return the WCAG 2.2 AA violations axe-core finds on PAGE, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_AA)
+    return [
+        f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
 def browser_sign_in(page, role):
     """Sign in through the form as the staff member holding ROLE."""
     page.goto("/sign-in")

@@ -4,19 +4,15 @@ import datetime
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser_sign_in
+from tests.browser.conftest import axe_violations, browser_sign_in
 from tests.conftest import PASSWORD
 from webapp.db import db
 from webapp.models import Email, Identifier, Loan, Phone, RoleAssignment, User
 from webapp.models.users import now
 from webapp.services import search
 from webapp.services.staff import create_staff
-
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                  "wcag22aa"]}}
 
 
 @pytest.fixture
@@ -168,7 +164,4 @@ def test_desk_pages_meet_wcag_aa(page, patrons, state):
     target = {"summary": f"/desk/?patron={patrons['external']}", "pick list": "/desk/?q=i",
               "edit": f"/desk/patrons/{patrons['external']}/edit", "not found": "/desk/?q=zz9"}
     page.goto(target[state])
-    results = Axe().run(page, options=WCAG_AA)
-    problems = [f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-                for v in results.response["violations"]]
-    assert problems == []
+    assert axe_violations(page) == []

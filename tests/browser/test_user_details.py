@@ -1,23 +1,10 @@
 """The seed's "From a user search" walks on User Details, in a real browser."""
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_sign_in
 from webapp.db import db
-from webapp.models import Email, FieldState, User
-
-
-@pytest.fixture
-def patrons(app):
-    with db.connection_context():
-        internal = User.create(primary_id="INT1", first_name="Ida", last_name="Inman",
-                               user_group="Community")
-        external = User.create(primary_id="EXT1", first_name="Ezra", middle_name="Lee",
-                               last_name="Exton", user_group="Graduate", account_type="external",
-                               source="SIS", external_id="S1")
-        Email.create(user=external, address="ezra@uni.edu", preferred=True, segment="external")
-    return {"internal": internal.id, "external": external.id}
+from webapp.models import FieldState, User
 
 
 def test_external_open_for_update_no_change_save_shows_temporary(page, patrons):
