@@ -58,13 +58,18 @@ def test_upload_preview_confirm(client, login_as, app):
     assert list((Path(app.instance_path) / "sync").iterdir()) == []  # the upload is not kept
 
 
-def test_preview_lists_the_local_edits_it_will_overwrite(client, login_as):
-    login_as(ADMIN)
+def apply_then_edit_locally(client):
+    """Apply the file, then change P1's middle name here as a temporary edit."""
     client.post(f"/admin/sync/{run_id_of(upload(client))}/apply")
     with db.connection_context():
         user = User.get(User.primary_id == "P1")
         save_user(user.id, version=user.version, actor=SYSTEM, fields={"middle_name": "Kay"},
                   opened=TEMPORARY)
+
+
+def test_preview_lists_the_local_edits_it_will_overwrite(client, login_as):
+    login_as(ADMIN)
+    apply_then_edit_locally(client)
     html = text_of(client.get(f"/admin/sync/{run_id_of(upload(client))}"))
     assert "Local edits this run will overwrite (1)" in html
     assert re.search(r"<td>Middle name</td><td>Kay</td><td>Lee</td>", html)
@@ -195,11 +200,7 @@ def test_pages_and_fragments_are_valid_html(client, login_as):
     import html5lib
 
     login_as(ADMIN)
-    client.post(f"/admin/sync/{run_id_of(upload(client))}/apply")
-    with db.connection_context():
-        user = User.get(User.primary_id == "P1")
-        save_user(user.id, version=user.version, actor=SYSTEM, fields={"middle_name": "Kay"},
-                  opened=TEMPORARY)
+    apply_then_edit_locally(client)
     run_id_of(upload(client, FILE + b"S3,P3,Cy,,Lee,Graduate,B3,cy@\n", skip_invalid=True))
     run_id_of(upload(client, b"external_id\n"))
     parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)

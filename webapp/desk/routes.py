@@ -33,7 +33,7 @@ def _patron_context(user, mode="view", form=None, errors=None, conflict=None, fo
         "labels": user_service.LABELS,
         "user_groups": user_service.USER_GROUPS,
         "address_labels": user_service.SEGMENT_FIELDS["addresses"],
-        "libraries": desk_service.library_choices() if mode == "edit" else [],
+        "libraries": user_service.library_choices() if mode == "edit" else [],
     }
 
 

@@ -7,10 +7,9 @@ import dataclasses
 import datetime
 
 from webapp.db import prepared
-from webapp.models import SEGMENT_MODELS, Block, Library, Loan, Note, User
+from webapp.models import SEGMENT_MODELS, Block, Loan, Note, User
 from webapp.models.users import now
 from webapp.services import search
-from webapp.services.users import multiple_libraries
 
 PICK_LIST_SIZE = 10
 EXPIRY_WARNING_DAYS = 30
@@ -188,10 +187,3 @@ def contact_slots(user):
         source = [e for e in entries if e.segment == "external"] if user.is_external else []
         slots.append(ContactSlot(kind, fields, shown, target, source))
     return slots
-
-
-def library_choices():
-    """Return (id, name) of the libraries a resource sharing library is chosen from, or []."""
-    if not multiple_libraries():
-        return []
-    return [(str(lib.id), lib.name) for lib in Library.select().order_by(Library.name)]

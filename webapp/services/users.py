@@ -215,6 +215,15 @@ def multiple_libraries():
     return Library.select().count() > 1
 
 
+def library_choices():
+    """Return (id, name) of the libraries a resource sharing library is chosen from, or [].
+
+    The field exists only where more than one library is configured.
+    """
+    choices = [(str(lib.id), lib.name) for lib in Library.select().order_by(Library.name)]
+    return choices if len(choices) > 1 else []
+
+
 # ---------------------------------------------------------------- validation
 
 
@@ -277,7 +286,8 @@ def clean_general(values, user=None):
     purge = cleaned.get("purge_date", user.purge_date if user else None)
     if expiry and purge and purge < expiry and "purge_date" not in errors:
         errors["purge_date"] = "The purge date cannot be before the expiry date."
-    if "primary_id" in cleaned and not errors.get("primary_id"):
+    unchanged = user is not None and cleaned.get("primary_id") == getattr(user, "primary_id", None)
+    if "primary_id" in cleaned and not errors.get("primary_id") and not unchanged:
         problem = identifier_taken(cleaned["primary_id"], user, for_primary=True)
         if problem:
             errors["primary_id"] = problem

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from webapp.models import Library, RoleAssignment
+from webapp.models import RoleAssignment
 from webapp.security import current_actor, permission_required
 from webapp.services import EditConflict, ValidationError, history
 from webapp.services import users as user_service
@@ -81,9 +81,7 @@ def _context(user, tab, **extra):
         "segment_labels": user_service.SEGMENT_LABELS,
         "type_choices": user_service.TYPE_CHOICES,
         "user_groups": user_service.USER_GROUPS,
-        "libraries": [(str(lib.id), lib.name) for lib in Library.select().order_by(Library.name)]
-        if user_service.multiple_libraries()
-        else [],
+        "libraries": user_service.library_choices(),
         "may_edit": _may_edit(user),
     }
     if tab in TAB_KINDS:
