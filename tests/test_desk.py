@@ -531,6 +531,26 @@ def test_stale_version_is_409_with_both_values_and_a_way_to_reapply(login_as, pa
     assert emails_of(uid) == [("ida@mine.org", "internal", True)]
 
 
+def test_reapplying_after_a_conflict_keeps_what_the_other_person_saved(login_as, patrons):
+    client = login_as("General System Administrator")
+    uid = patrons["internal"]
+    form = quick_form(client, uid)
+    with db.connection_context():
+        [email] = Email.select().where(Email.user == uid)
+        save_user(uid, version=1, actor=SYSTEM,
+                  changes=[SegmentChange("emails", "update", {"address": "ida@theirs.org"},
+                                         segment_id=email.id)])
+    form["campus"] = ["North"]  # this staff member changed the campus only
+    response = client.post(f"/desk/patrons/{uid}", data=form, headers=HTMX)
+    assert response.status_code == 409
+    conflict = text_of(response).split('id="conflict"')[1].split("</table>")[0]
+    assert "Preferred email" not in conflict
+    again = form_in(response.get_data(as_text=True))
+    assert client.post(f"/desk/patrons/{uid}", data=again, headers=HTMX).status_code == 200
+    assert reload(uid).campus == "North"
+    assert emails_of(uid) == [("ida@theirs.org", "internal", True)]
+
+
 def test_missing_version_is_refused(login_as, patrons):
     client = login_as("General System Administrator")
     response = client.post(f"/desk/patrons/{patrons['internal']}", data={"campus": "X"})

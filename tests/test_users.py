@@ -1,5 +1,6 @@
 """User Details routes: tabs, Edit/Save, Open for Update, segments, password, account type, Add user."""
 
+import html
 import re
 
 import pytest
@@ -122,6 +123,29 @@ def test_stale_version_is_409_with_both_values(login_as, patrons):
     again = client.post(f"/users/{uid}/general", data={"version": "2", "last_name": "Mine", **base})
     assert again.status_code == 302
     assert user(uid).last_name == "Mine"
+
+
+def test_reapplying_after_a_conflict_keeps_their_other_changes(login_as, patrons):
+    client = login_as("User Manager")
+    uid = patrons["internal"]
+    page = client.get(f"/users/{uid}/general/edit").get_data(as_text=True)
+    loaded = re.search(r"name=\"loaded\" value='([^']*)'", page).group(1)
+    base = {"version": "1", "loaded": html.unescape(loaded), "primary_id": "INT1",
+            "user_group": "Community", "first_name": "Ida", "last_name": "Inman",
+            "status": "active", "notices_opt_in": "on"}
+    # Someone else changes the last name; this staff member changed the first name only.
+    client.post(f"/users/{uid}/general", data=dict(base, last_name="Theirs"))
+    response = client.post(f"/users/{uid}/general", headers={"HX-Request": "true"},
+                           data=dict(base, first_name="Idabel"))
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    conflict = text.split('id="conflict"')[1].split("</table>")[0]
+    assert "Idabel" in conflict and "Last name" not in conflict
+    assert 'value="Theirs"' in text and 'value="Idabel"' in text
+    again = client.post(f"/users/{uid}/general",
+                        data=dict(base, version="2", first_name="Idabel", last_name="Theirs"))
+    assert again.status_code == 302
+    assert (user(uid).first_name, user(uid).last_name) == ("Idabel", "Theirs")
 
 
 def test_external_form_grays_source_fields_with_hint(login_as, patrons):

@@ -65,6 +65,14 @@ class QuickForm:
         return cls(user, contacts, fields, data.get("notes.new.text", ""),
                    bool(note_show) and note_show[-1] == "on", library)
 
+    def loaded(self):
+        """Return {input name: value} of every input as this form shows it."""
+        values = {slot.name(f): self.value(slot, f) for slot in self.slots for f in slot.fields}
+        values.update({f: self.fields.get(f, "") for f in self.library})
+        values["notes.new.text"] = self.note_text
+        values["notes.new.show_at_desk"] = "on" if self.note_show else ""
+        return values
+
     def value(self, slot, field):
         """Return what the input of FIELD of SLOT shows."""
         typed = self.contacts.get(slot.kind)

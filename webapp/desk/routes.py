@@ -1,6 +1,7 @@
 """Fulfillment › Checkout/Checkin › Manage Patron Services: find a patron, Edit User Info."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from webapp.desk.forms import QuickForm
 from webapp.security import current_actor, permission_required
@@ -8,7 +9,7 @@ from webapp.services import EditConflict, NotFound, ValidationError
 from webapp.services import desk as desk_service
 from webapp.services import users as user_service
 from webapp.services.users import get_user
-from webapp.web import wants_fragment
+from webapp.web import loaded_values, own_edits, wants_fragment
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -19,9 +20,17 @@ def _may_edit(user):
     return actor.can("users.edit") and (user.record_type != "staff" or actor.can("users.admin"))
 
 
-def _patron_context(user, mode="view", form=None, errors=None, conflict=None, focus=None):
-    """Return what the patron panel templates need."""
+def _patron_context(user, mode="view", form=None, errors=None, conflict=None, focus=None,
+                    loaded=None):
+    """Return what the patron panel templates need.
+
+    LOADED is what the quick form's inputs held when it was first shown: after an edit
+    conflict only the staff member's own changes from it are applied again.
+    """
+    if mode == "edit" and not loaded:
+        loaded = (QuickForm.from_user(user) if conflict else form).loaded()
     return {
+        "loaded": loaded or {},
         "user": user,
         "summary": desk_service.patron_summary(user),
         "mode": mode,
@@ -113,10 +122,15 @@ def update(user_id):
                                        fields=form.fields, changes=form.changes())
     except ValidationError as exc:
         return _panel(user, 422, mode="edit", form=form, errors=exc.errors,
-                      focus=next(iter(exc.errors)))
+                      focus=next(iter(exc.errors)), loaded=loaded_values(request.form))
     except EditConflict as exc:
         current = exc.user
-        form = QuickForm.from_request(current, request.form)
+        loaded = loaded_values(request.form)
+        # Only what this staff member changed goes over the record as it is now.
+        mine = MultiDict(own_edits(request.form, loaded)) if loaded else request.form
+        form = QuickForm.from_request(current, mine)
+        posted = QuickForm.from_request(current, request.form)
+        form.note_text, form.note_show = posted.note_text, posted.note_show
         conflict = {"rows": form.differences(current), "modified_by": current.modified_by,
                     "modified_at": current.modified_at}
         return _panel(current, 409, mode="edit", form=form, conflict=conflict, focus="conflict")

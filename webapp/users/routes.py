@@ -22,7 +22,7 @@ from webapp.services.users import (
     SegmentChange,
     get_user,
 )
-from webapp.web import wants_fragment
+from webapp.web import loaded_values, own_edits, wants_fragment
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -97,7 +97,16 @@ def _context(user, tab, **extra):
     context.update(extra)
     if context["values"] is None:
         context["values"] = user_service.form_values(user)
+    if context["mode"] == "edit" and "loaded" not in context:
+        context["loaded"] = _editable_values(user, context["opened"])
     return context
+
+
+def _editable_values(user, opened):
+    """Return the values of the General inputs the form shows enabled, as it loads them."""
+    locked = user.is_external and not opened
+    return {f: v for f, v in user_service.form_values(user).items()
+            if not (locked and f in user_service.SOURCE_MANAGED)}
 
 
 def _may_edit(user):
@@ -161,16 +170,21 @@ def save_general(user_id):
         # Disabled inputs are not sent; never read a missing source field as "cleared".
         submitted = {f: v for f, v in submitted.items()
                      if f in request.form or f not in user_service.SOURCE_MANAGED}
+    opened = opened_state(user_id)
     try:
         saved = user_service.save_user(user_id, version=_version(), actor=current_actor(),
-                                       fields=submitted, opened=opened_state(user_id))
+                                       fields=submitted, opened=opened)
     except ValidationError as exc:
         values = dict(user_service.form_values(user), **submitted)
-        return _render(user, "general", 422, mode="edit", errors=exc.errors, values=values)
+        return _render(user, "general", 422, mode="edit", errors=exc.errors, values=values,
+                       loaded=loaded_values(request.form) or _editable_values(user, opened))
     except EditConflict:
         current = get_user(user_id)
-        values = dict(user_service.form_values(current), **submitted)
-        conflict = _conflict_rows(current, submitted)
+        loaded = loaded_values(request.form)
+        mine = own_edits(request.form, loaded) if loaded else submitted
+        mine = {f: v for f, v in mine.items() if f in submitted}
+        values = dict(user_service.form_values(current), **mine)
+        conflict = _conflict_rows(current, mine)
         return _render(current, "general", 409, mode="edit", values=values, conflict=conflict)
     _set_opened(user_id, None)
     flash("Saved.", "success")
