@@ -4,7 +4,7 @@ import datetime
 
 from webapp.db import db
 from webapp.models import SignInLog, User
-from webapp.models.users import now
+from webapp.services.clock import now
 from webapp.services.passwords import check_secret
 from webapp.services.permissions import permissions_of
 

@@ -7,8 +7,8 @@ from unidecode import unidecode
 
 from webapp.db import db
 from webapp.models import Address, Email, Identifier, Library, Loan, Phone, User
-from webapp.models.users import now
 from webapp.services import search
+from webapp.services.clock import now
 from webapp.services.staff import create_staff, role_expiry_for_semester
 
 DEMO_STAFF = (

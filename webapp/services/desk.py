@@ -8,8 +8,8 @@ import datetime
 
 from webapp.db import prepared
 from webapp.models import SEGMENT_MODELS, Block, Loan, Note, User
-from webapp.models.users import now
 from webapp.services import search
+from webapp.services.clock import now
 
 PICK_LIST_SIZE = 10
 EXPIRY_WARNING_DAYS = 30

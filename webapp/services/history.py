@@ -1,7 +1,7 @@
 """The change history: who changed what, when, through what, with old and new values."""
 
 from webapp.models import History
-from webapp.models.users import now
+from webapp.services.clock import now
 
 
 def as_text(value):

@@ -1,9 +1,11 @@
 """Roles, the permissions they grant, and who holds which."""
 
+import dataclasses
 import datetime
 
 from webapp.db import prepared
 from webapp.models import RoleAssignment
+from webapp.services.errors import Forbidden
 
 PERMISSIONS = {
     "users.view": "User search and User Details (read)",
@@ -23,8 +25,46 @@ ROLES = {
     "Circulation Desk Operator – Limited": frozenset({"desk.use"}),
 }
 
-# A "user management role" in the seed's sense: any role that grants this.
-USER_MANAGEMENT_PERMISSION = "users.edit"
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """The staff member on whose behalf a service acts."""
+
+    name: str
+    permissions: frozenset
+    user_id: int | None = None
+
+    def can(self, permission):
+        """Tell whether this actor holds PERMISSION."""
+        return permission in self.permissions
+
+
+SYSTEM = Actor("system", frozenset(["users.view", "users.edit", "users.admin"]))
+
+
+def may_edit(actor, user):
+    """Tell whether ACTOR may edit USER: users.edit, and users.admin for a staff record."""
+    if not actor.can("users.edit"):
+        return False
+    return user.record_type != "staff" or actor.can("users.admin")
+
+
+def require(actor, permission, message=None):
+    """Raise Forbidden unless ACTOR holds PERMISSION."""
+    if not actor.can(permission):
+        raise Forbidden(message or f"Your account lacks the permission {permission}.")
+
+
+def require_edit(actor, user):
+    """Raise Forbidden unless ACTOR may edit USER (staff records need users.admin)."""
+    require(
+        actor,
+        "users.edit",
+        "Your account is missing a user management role; ask a User Administrator.",
+    )
+    if not may_edit(actor, user):
+        raise Forbidden("Only a User Administrator edits a staff record.")
 
 
 def active_assignments(user, today=None):

@@ -4,8 +4,8 @@ import datetime
 
 from webapp.db import db
 from webapp.models import RoleAssignment, User
-from webapp.models.users import now
 from webapp.services import ValidationError, history, search
+from webapp.services.clock import now
 from webapp.services.passwords import hash_secret, password_problem
 from webapp.services.permissions import ROLES
 

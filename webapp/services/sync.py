@@ -34,8 +34,8 @@ from peewee import __exception_wrapper__ as exception_wrapper
 from webapp import db as database
 from webapp.db import db
 from webapp.models import SEGMENT_MODELS, FieldState, History, Identifier, SyncRun, SyncState, User
-from webapp.models.users import now
 from webapp.services import DomainError, ValidationError, search
+from webapp.services.clock import now
 from webapp.services.history import as_text
 from webapp.services.users import (
     BOOLEAN_FIELDS,

@@ -12,133 +12,28 @@ from peewee import fn
 
 from webapp.db import db, is_sqlite, prepared
 from webapp.models import SEGMENT_MODELS, FieldState, Identifier, Library, User
-from webapp.models.users import now
 from webapp.services import EditConflict, Forbidden, NotFound, ValidationError, history, search
+from webapp.services.clock import now
+from webapp.services.fields import (
+    BOOLEAN_FIELDS,
+    DATE_FIELDS,
+    GENERAL_FIELDS,
+    LABELS,
+    PROTECTED,
+    REQUIRED,
+    SEGMENT_BOOLEANS,
+    SEGMENT_DATES,
+    SEGMENT_FIELDS,
+    SEGMENT_LABELS,
+    SEGMENT_REQUIRED,
+    SOURCE_MANAGED,
+    STATUSES,
+    TEMPORARY,
+    TYPE_CHOICES,
+    USER_GROUPS,
+)
 from webapp.services.passwords import hash_secret, password_problem
-
-# Fields whose value comes from the source system on an external account.
-SOURCE_MANAGED = (
-    "primary_id",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "pref_first_name",
-    "pref_middle_name",
-    "pref_last_name",
-    "birth_date",
-    "status",
-    "expiry_date",
-    "purge_date",
-)
-# Editable without Open for Update; a manual edit is kept at synchronization.
-LIBRARY_MANAGED = (
-    "user_group",
-    "campus",
-    "job_category",
-    "preferred_language",
-    "title",
-    "rs_library",
-    "notices_opt_in",
-)
-GENERAL_FIELDS = SOURCE_MANAGED + LIBRARY_MANAGED
-
-LABELS = {
-    "primary_id": "Primary identifier",
-    "first_name": "First name",
-    "middle_name": "Middle name",
-    "last_name": "Last name",
-    "pref_first_name": "Preferred first name",
-    "pref_middle_name": "Preferred middle name",
-    "pref_last_name": "Preferred last name",
-    "title": "Title",
-    "birth_date": "Birth date",
-    "user_group": "User group",
-    "status": "Status",
-    "expiry_date": "Expiry date",
-    "purge_date": "Purge date",
-    "campus": "Campus",
-    "rs_library": "Resource sharing library",
-    "job_category": "Job category",
-    "preferred_language": "Preferred language",
-    "notices_opt_in": "Library notices",
-    "record_type": "Record type",
-    "account_type": "Account type",
-    "source": "Source system",
-    "external_id": "External ID",
-    "password": "Password",
-    "pin": "PIN",
-}
-
-USER_GROUPS = ("Undergraduate", "Graduate", "Faculty", "Staff", "Community")
-STATUSES = ("active", "inactive")
-DATE_FIELDS = ("birth_date", "expiry_date", "purge_date")
-REQUIRED = ("primary_id", "last_name", "user_group")
-BOOLEAN_FIELDS = ("notices_opt_in",)
-
-# Segment kinds: editable fields, required ones, and a label for each.
-SEGMENT_FIELDS = {
-    "identifiers": {"id_type": "Type", "value": "Value", "note": "Note"},
-    "emails": {"address": "Email address", "email_type": "Type", "preferred": "Preferred"},
-    "phones": {"number": "Phone number", "phone_type": "Type", "preferred": "Preferred"},
-    "addresses": {
-        "line1": "Address line 1",
-        "line2": "Address line 2",
-        "city": "City",
-        "region": "State or region",
-        "postal_code": "Postal code",
-        "country": "Country",
-        "address_type": "Type",
-        "preferred": "Preferred",
-    },
-    "notes": {"note_type": "Type", "text": "Note", "show_at_desk": "Show at the desk"},
-    "blocks": {"block_type": "Type", "description": "Description", "expires_on": "Expires on"},
-}
-SEGMENT_REQUIRED = {
-    "identifiers": ("id_type", "value"),
-    "emails": ("address",),
-    "phones": ("number",),
-    "addresses": ("line1", "city"),
-    "notes": ("text",),
-    "blocks": ("block_type",),
-}
-SEGMENT_LABELS = {
-    "identifiers": "Identifier",
-    "emails": "Email",
-    "phones": "Phone",
-    "addresses": "Address",
-    "notes": "Note",
-    "blocks": "Block",
-}
-SEGMENT_BOOLEANS = ("preferred", "show_at_desk")
-SEGMENT_DATES = ("expires_on",)
-IDENTIFIER_TYPES = ("barcode", "university_id", "library_card", "other")
-TYPE_CHOICES = {
-    "id_type": IDENTIFIER_TYPES,
-    "email_type": ("personal", "school", "work", "other"),
-    "phone_type": ("mobile", "home", "work", "other"),
-    "address_type": ("home", "school", "work", "other"),
-    "note_type": ("general", "circulation", "registrar", "other"),
-    "block_type": ("general", "overdue", "fines", "registrar", "other"),
-}
-
-# Provenance states of a field edited on an external account.
-TEMPORARY = "temporary"
-PROTECTED = "protected"
-
-
-@dataclasses.dataclass(frozen=True)
-class Actor:
-    """The staff member on whose behalf a service acts."""
-
-    name: str
-    permissions: frozenset
-    user_id: int | None = None
-
-    def can(self, permission):
-        return permission in self.permissions
-
-
-SYSTEM = Actor("system", frozenset(["users.view", "users.edit", "users.admin"]))
+from webapp.services.permissions import require, require_edit
 
 
 @dataclasses.dataclass
@@ -350,26 +245,6 @@ def clean_segment(change, user=None):
     if errors:
         raise ValidationError(errors)
     return cleaned
-
-
-# ---------------------------------------------------------------- permissions
-
-
-def require(actor, permission, message=None):
-    """Raise Forbidden unless ACTOR holds PERMISSION."""
-    if not actor.can(permission):
-        raise Forbidden(message or f"Your account lacks the permission {permission}.")
-
-
-def require_edit(actor, user):
-    """Raise Forbidden unless ACTOR may edit USER (staff records need users.admin)."""
-    require(
-        actor,
-        "users.edit",
-        "Your account is missing a user management role; ask a User Administrator.",
-    )
-    if user.record_type == "staff" and not actor.can("users.admin"):
-        raise Forbidden("Only a User Administrator edits a staff record.")
 
 
 # ---------------------------------------------------------------- changes
