@@ -9,7 +9,9 @@ import pytest
 from tests.conftest import csrf_token_from, sign_in
 from webapp.db import db
 from webapp.models import FieldState, History, SyncRun, User
-from webapp.services.users import SYSTEM, TEMPORARY, save_user
+from webapp.services.fields import TEMPORARY
+from webapp.services.permissions import SYSTEM
+from webapp.services.users import save_user
 
 FILE = (b"external_id,primary_id,first_name,middle_name,last_name,user_group,barcode,email\n"
         b"S1,P1,Ann,Lee,Ray,Graduate,B1,ann@example.edu\n"

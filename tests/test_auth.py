@@ -129,7 +129,8 @@ def test_old_cookie_is_refused_after_sign_out(app, client):
 
 
 def test_password_change_ends_other_sessions(app, client):
-    from webapp.services.users import SYSTEM, set_password
+    from webapp.services.permissions import SYSTEM
+    from webapp.services.users import set_password
 
     sign_in(client, ADMIN)
     with db.connection_context():

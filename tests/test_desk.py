@@ -25,8 +25,9 @@ from webapp.models import (
 from webapp.models.users import now
 from webapp.services import desk as desk_service
 from webapp.services import search
+from webapp.services.permissions import SYSTEM
 from webapp.services.staff import create_staff
-from webapp.services.users import SYSTEM, SegmentChange, save_user
+from webapp.services.users import SegmentChange, save_user
 
 TODAY = datetime.date.today()
 HTMX = {"HX-Request": "true"}

@@ -140,7 +140,7 @@ def sync_users(file, source, dry_run, deactivate_missing, skip_invalid, show):
     from peewee import OperationalError
 
     from webapp.services import ValidationError, sync
-    from webapp.services.users import SYSTEM
+    from webapp.services.permissions import SYSTEM
 
     if not source.strip():
         raise click.BadParameter("give the name of the source system", param_hint="--source")

@@ -9,8 +9,8 @@ from flask_login import UserMixin, current_user, logout_user
 
 from webapp.extensions import login_manager
 from webapp.services import NotFound
-from webapp.services.permissions import permissions_of
-from webapp.services.users import Actor, get_user
+from webapp.services.permissions import Actor, permissions_of
+from webapp.services.users import get_user
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -156,7 +156,7 @@ def timed_sync(data, filename):
     """Run the synchronization as the command line does; return (seconds, run)."""
     from webapp.db import db
     from webapp.services import sync
-    from webapp.services.users import SYSTEM
+    from webapp.services.permissions import SYSTEM
 
     started = time.perf_counter()
     with db.connection_context():

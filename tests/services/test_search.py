@@ -8,8 +8,9 @@ from playhouse.migrations import Runner
 from webapp.db import MIGRATIONS_DIR, db
 from webapp.models import Email, Identifier, User
 from webapp.services import search
+from webapp.services.permissions import SYSTEM
 from webapp.services.search import find_by_identifier, fold, index_users, name_words, search_users
-from webapp.services.users import SYSTEM, SegmentChange, save_user
+from webapp.services.users import SegmentChange, save_user
 
 
 def make_user(primary_id, first, last, *, identifiers=(), emails=(), index=True, **fields):

@@ -23,14 +23,9 @@ from webapp.models import (
     User,
 )
 from webapp.services import EditConflict, search, sync
-from webapp.services.users import (
-    PROTECTED,
-    SYSTEM,
-    TEMPORARY,
-    SegmentChange,
-    release_field,
-    save_user,
-)
+from webapp.services.fields import PROTECTED, TEMPORARY
+from webapp.services.permissions import SYSTEM
+from webapp.services.users import SegmentChange, release_field, save_user
 
 BASE = {"external_id": "S1", "primary_id": "P1", "first_name": "Ann", "middle_name": "Lee",
         "last_name": "Ray", "user_group": "Graduate", "expiry_date": "2027-06-30",

@@ -4,14 +4,9 @@ import pytest
 
 from webapp.models import FieldState, History, User
 from webapp.services import EditConflict, Forbidden, ValidationError
-from webapp.services.users import (
-    PROTECTED,
-    SYSTEM,
-    TEMPORARY,
-    SegmentChange,
-    release_field,
-    save_user,
-)
+from webapp.services.fields import PROTECTED, TEMPORARY
+from webapp.services.permissions import SYSTEM
+from webapp.services.users import SegmentChange, release_field, save_user
 
 
 def make_external(**kw):
@@ -117,7 +112,7 @@ def test_unchanged_save_writes_nothing(dbc):
 
 
 def test_staff_record_needs_users_admin(dbc):
-    from webapp.services.users import Actor
+    from webapp.services.permissions import Actor
 
     staff = User.create(primary_id="S1", last_name="Staff", user_group="Staff",
                         record_type="staff")

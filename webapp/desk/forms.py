@@ -6,6 +6,7 @@ The form checks nothing itself; every rule is in services/users.py save_user.
 import re
 
 from webapp.services import desk as desk_service
+from webapp.services import fields
 from webapp.services import users as user_service
 from webapp.services.users import SegmentChange
 
@@ -15,7 +16,7 @@ NOTE_TYPE = "circulation"
 def library_fields():
     """Return the library-managed fields the quick form offers."""
     return [
-        f for f in user_service.LIBRARY_MANAGED
+        f for f in fields.LIBRARY_MANAGED
         if f != "rs_library" or user_service.multiple_libraries()
     ]
 
@@ -113,10 +114,10 @@ class QuickForm:
                 rows.append((labels[slot.kind], _joined(slot.current()), _joined(typed)))
         for field, typed in self.fields.items():
             theirs = saved.fields.get(field, "")
-            if field in user_service.BOOLEAN_FIELDS:
+            if field in fields.BOOLEAN_FIELDS:
                 theirs, typed = _yes_no(theirs), _yes_no(typed)
             if str(theirs).strip() != str(typed).strip():
-                rows.append((user_service.LABELS[field], theirs, typed))
+                rows.append((fields.LABELS[field], theirs, typed))
         if self.note_text.strip():
             rows.append(("New desk note", "", self.note_text.strip()))
         return rows

@@ -5,7 +5,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.desk.forms import QuickForm
 from webapp.security import current_actor, permission_required
-from webapp.services import EditConflict, NotFound, ValidationError
+from webapp.services import EditConflict, NotFound, ValidationError, fields
 from webapp.services import desk as desk_service
 from webapp.services import users as user_service
 from webapp.services.users import get_user
@@ -39,9 +39,9 @@ def _patron_context(user, mode="view", form=None, errors=None, conflict=None, fo
         "conflict": conflict,
         "focus": focus,
         "may_edit": _may_edit(user),
-        "labels": user_service.LABELS,
-        "user_groups": user_service.USER_GROUPS,
-        "address_labels": user_service.SEGMENT_FIELDS["addresses"],
+        "labels": fields.LABELS,
+        "user_groups": fields.USER_GROUPS,
+        "address_labels": fields.SEGMENT_FIELDS["addresses"],
         "libraries": user_service.library_choices() if mode == "edit" else [],
     }
 

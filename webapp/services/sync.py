@@ -36,8 +36,7 @@ from webapp.db import db
 from webapp.models import SEGMENT_MODELS, FieldState, History, Identifier, SyncRun, SyncState, User
 from webapp.services import DomainError, ValidationError, search
 from webapp.services.clock import now
-from webapp.services.history import as_text
-from webapp.services.users import (
+from webapp.services.fields import (
     BOOLEAN_FIELDS,
     GENERAL_FIELDS,
     LABELS,
@@ -47,11 +46,9 @@ from webapp.services.users import (
     SEGMENT_LABELS,
     SOURCE_MANAGED,
     TEMPORARY,
-    SegmentChange,
-    _describe,
-    clean_general,
-    clean_segment,
 )
+from webapp.services.history import as_text
+from webapp.services.users import SegmentChange, _describe, clean_general, clean_segment
 
 # Rows compared per round trip: a few queries load a chunk's users, provenance and segments.
 CHUNK = 1000

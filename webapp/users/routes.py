@@ -15,13 +15,10 @@ from flask import (
 
 from webapp.models import RoleAssignment
 from webapp.security import current_actor, permission_required
-from webapp.services import EditConflict, ValidationError, history
+from webapp.services import EditConflict, ValidationError, fields, history
 from webapp.services import users as user_service
-from webapp.services.users import (
-    SEGMENT_FIELDS,
-    SegmentChange,
-    get_user,
-)
+from webapp.services.fields import SEGMENT_FIELDS
+from webapp.services.users import SegmentChange, get_user
 from webapp.web import loaded_values, own_edits, wants_fragment
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -68,19 +65,19 @@ def _context(user, tab, **extra):
         "user": user,
         "tab": tab,
         "tabs": _tabs_for(user),
-        "labels": user_service.LABELS,
+        "labels": fields.LABELS,
         "provenance": user_service.provenance(user),
         "opened": opened_state(user.id),
-        "source_managed": user_service.SOURCE_MANAGED,
-        "library_managed": user_service.LIBRARY_MANAGED,
+        "source_managed": fields.SOURCE_MANAGED,
+        "library_managed": fields.LIBRARY_MANAGED,
         "mode": "view",
         "errors": {},
         "values": None,
         "conflict": None,
         "segment_fields": SEGMENT_FIELDS,
-        "segment_labels": user_service.SEGMENT_LABELS,
-        "type_choices": user_service.TYPE_CHOICES,
-        "user_groups": user_service.USER_GROUPS,
+        "segment_labels": fields.SEGMENT_LABELS,
+        "type_choices": fields.TYPE_CHOICES,
+        "user_groups": fields.USER_GROUPS,
         "libraries": user_service.library_choices(),
         "may_edit": _may_edit(user),
     }
@@ -106,7 +103,7 @@ def _editable_values(user, opened):
     """Return the values of the General inputs the form shows enabled, as it loads them."""
     locked = user.is_external and not opened
     return {f: v for f, v in user_service.form_values(user).items()
-            if not (locked and f in user_service.SOURCE_MANAGED)}
+            if not (locked and f in fields.SOURCE_MANAGED)}
 
 
 def _may_edit(user):
@@ -164,12 +161,12 @@ def edit_general(user_id):
 def save_general(user_id):
     """Save the General fields; 422 with errors in place, 409 on an edit conflict."""
     user = get_user(user_id)
-    submitted = {f: request.form.get(f, "") for f in user_service.GENERAL_FIELDS
-                 if f in request.form or f in user_service.BOOLEAN_FIELDS}
+    submitted = {f: request.form.get(f, "") for f in fields.GENERAL_FIELDS
+                 if f in request.form or f in fields.BOOLEAN_FIELDS}
     if user.is_external and not opened_state(user_id):
         # Disabled inputs are not sent; never read a missing source field as "cleared".
         submitted = {f: v for f, v in submitted.items()
-                     if f in request.form or f not in user_service.SOURCE_MANAGED}
+                     if f in request.form or f not in fields.SOURCE_MANAGED}
     opened = opened_state(user_id)
     try:
         saved = user_service.save_user(user_id, version=_version(), actor=current_actor(),
@@ -199,7 +196,7 @@ def _conflict_rows(current, submitted):
     rows = []
     for field, mine in submitted.items():
         if str(theirs.get(field, "")) != str(mine):
-            rows.append((user_service.LABELS[field], theirs.get(field, ""), mine))
+            rows.append((fields.LABELS[field], theirs.get(field, ""), mine))
     return {"rows": rows, "modified_by": current.modified_by, "modified_at": current.modified_at}
 
 
@@ -242,7 +239,7 @@ def cancel_edit(user_id):
 @permission_required("users.edit")
 def release(user_id, field):
     """Give a protected or temporary field back to the source's value."""
-    if field not in user_service.GENERAL_FIELDS:
+    if field not in fields.GENERAL_FIELDS:
         abort(404, "There is no such field.")
     try:
         user_service.release_field(user_id, field, version=_version(), actor=current_actor())
@@ -251,7 +248,7 @@ def release(user_id, field):
               "error")
         user = get_user(user_id)
         return _render(user, "general", 409)
-    flash(f"{user_service.LABELS[field]} holds the source's value again.", "success")
+    flash(f"{fields.LABELS[field]} holds the source's value again.", "success")
     user = get_user(user_id)
     if request.htmx:
         return _render(user, "general")
@@ -263,7 +260,7 @@ def _segment_values(kind, prefix):
     values = {}
     for field in SEGMENT_FIELDS[kind]:
         name = f"{prefix}.{field}"
-        if field in user_service.SEGMENT_BOOLEANS:
+        if field in fields.SEGMENT_BOOLEANS:
             values[field] = request.form.get(name, "")
         elif name in request.form:
             values[field] = request.form[name]
@@ -290,7 +287,7 @@ def _save_segment(user_id, change, **render_extra):
         return _render(user, tab, 422, errors=exc.errors, submitted=change, **render_extra)
     except EditConflict:
         return _render(get_user(user_id), tab, 409, submitted=change, stale=True, **render_extra)
-    flash(f"{user_service.SEGMENT_LABELS[change.kind]} saved.", "success")
+    flash(f"{fields.SEGMENT_LABELS[change.kind]} saved.", "success")
     if request.htmx:
         return _render(get_user(user_id), tab)
     return redirect(url_for("users.tab", user_id=user_id, tab=tab))
@@ -387,7 +384,7 @@ def account_type(user_id):
 def add():
     """Create an internal account, after listing possible duplicates."""
     form = request.form if request.method == "POST" else {}
-    values = {f: form.get(f, "") for f in user_service.GENERAL_FIELDS}
+    values = {f: form.get(f, "") for f in fields.GENERAL_FIELDS}
     values.setdefault("status", "active")
     if not values["status"]:
         values["status"] = "active"
@@ -396,8 +393,8 @@ def add():
     email = {"address": form.get("emails.new.address", ""),
              "email_type": form.get("emails.new.email_type", "personal")}
     context = {"values": values, "identifier": identifier, "email": email, "errors": {},
-               "duplicates": [], "user_groups": user_service.USER_GROUPS,
-               "type_choices": user_service.TYPE_CHOICES, "labels": user_service.LABELS}
+               "duplicates": [], "user_groups": fields.USER_GROUPS,
+               "type_choices": fields.TYPE_CHOICES, "labels": fields.LABELS}
     if request.method == "GET":
         return render_template("users/add.html", **context)
     duplicates = user_service.possible_duplicates(dict(values, email=email["address"]))
