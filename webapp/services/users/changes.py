@@ -1,0 +1,52 @@
+"""The one write path that closes every change to a user, one user or a chunk of thousands.
+
+Whoever changes a user (User Details, the desk, synchronization, staff, demo, account
+type, password) writes the changed columns and then calls ``record_changes`` in the same
+transaction: it bumps each changed user's version, stamps modified at/by, writes the
+history rows and re-indexes the search entries of the users whose names, identifiers or
+emails changed. So no writer can forget the version, the history or the index.
+"""
+
+from peewee import chunked
+
+from webapp.models import History, User
+from webapp.services import search
+from webapp.services.fields import history_text
+
+CHUNK = 500
+
+
+def record_changes(changes, *, actor, via, at, reindex=()):
+    """Bump versions, stamp, write history and re-index for CHANGES; return the history rows written.
+
+    CHANGES maps a user id to its [(field, old, new)] entries; a user with no entry is not
+    touched. ACTOR is the name stamped as modified by, VIA the history's channel ("staff",
+    "system", "sync <run>"), AT the change's time. REINDEX names the user ids whose search
+    entries must be rebuilt. Call inside the change's transaction.
+    """
+    changed = [user_id for user_id, log in changes.items() if log]
+    for ids in chunked(changed, CHUNK):
+        (User.update(version=User.version + 1, modified_at=at, modified_by=actor)
+         .where(User.id.in_(ids)).execute())
+    rows = [
+        {"user": user_id, "at": at, "actor": actor, "via": via, "field": field,
+         "old": history_text(old), "new": history_text(new)}
+        for user_id in changed for field, old, new in changes[user_id]
+    ]
+    for batch in chunked(rows, CHUNK):
+        History.insert_many(batch).execute()
+    if reindex:
+        search.index_users(list(reindex))
+    return len(rows)
+
+
+def record_change(user, log, *, actor, via, at, reindex=False):
+    """Close a change to one loaded USER: record_changes for it, and the same stamps in memory."""
+    if not log:
+        return 0
+    written = record_changes({user.id: log}, actor=actor, via=via, at=at,
+                             reindex=[user.id] if reindex else ())
+    user.version += 1
+    user.modified_at = at
+    user.modified_by = actor
+    return written
