@@ -5,8 +5,10 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PATRONS ?= 100000
+# The Nu HTML Checker for tests/servers/vnu.py, from npm, installed once per venv.
+VNU_JAR = $(VENV)/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test bench lint install clean
+.PHONY: run test bench lint install clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +18,21 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+$(VNU_JAR): | system-packages
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/vnu vnu-jar
+
 install: $(VENV)/.installed
+
+# Debian's chromium, postgresql, slapd, ldap-utils and Java for the tests, when missing.
+system-packages:
+	@bash .ci/install-system-packages
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app webapp db upgrade
 	$(BIN)/flask --app webapp demo --if-empty
 	$(BIN)/flask --app webapp serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
-	@test -x /usr/bin/chromium || { echo "Browser tests need Debian's chromium: apt-get install -y chromium"; exit 1; }
+test: system-packages $(VENV)/.installed $(VNU_JAR)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed
