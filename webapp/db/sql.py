@@ -20,3 +20,26 @@ def prepared(name, model, build, *params):
 def marks(count):
     """Return COUNT parameter markers, comma-separated, in the bound database's spelling."""
     return ", ".join([db.param] * count)
+
+
+def select_in(table, columns, column, values):
+    """Return the COLUMNS tuples of TABLE's rows whose COLUMN is one of VALUES."""
+    return db.execute_sql(f"SELECT {', '.join(columns)} FROM {table} "
+                          f"WHERE {column} IN ({marks(len(values))})", list(values)).fetchall()
+
+
+def insert_rows(table, columns, rows, per_statement=500):
+    """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement."""
+    per_row = f"({marks(len(columns))})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        db.execute_sql(head + ", ".join([per_row] * len(part)),
+                       [value for row in part for value in row])
+
+
+def delete_rows(table, key_columns, keys):
+    """Delete the rows of TABLE whose KEY_COLUMNS hold one of KEYS (tuples)."""
+    if keys:
+        condition = " AND ".join(f"{c} = {db.param}" for c in key_columns)
+        db.cursor().executemany(f"DELETE FROM {table} WHERE {condition}", keys)
