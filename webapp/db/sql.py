@@ -22,6 +22,11 @@ def marks(count):
     return ", ".join([db.param] * count)
 
 
+# Bulk reads and writes as plain rows: peewee's insert_many builds a 3,000-value statement
+# far slower than SQLite runs it, and a model select turns every row into objects
+# (bench "generated in", 20,000 patrons: 84 s with insert_many, 6 s with these).
+
+
 def select_in(table, columns, column, values):
     """Return the COLUMNS tuples of TABLE's rows whose COLUMN is one of VALUES."""
     return db.execute_sql(f"SELECT {', '.join(columns)} FROM {table} "
