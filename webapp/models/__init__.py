@@ -4,6 +4,7 @@ from webapp.models.history import History, SignInLog
 from webapp.models.libraries import Library, Setting
 from webapp.models.loans import Loan
 from webapp.models.roles import RoleAssignment
+from webapp.models.search import SearchEntry
 from webapp.models.sync import SyncRun, SyncState
 from webapp.models.users import (
     SEGMENT_MODELS,
@@ -17,27 +18,7 @@ from webapp.models.users import (
     User,
 )
 
-ALL_MODELS = [
-    Library,
-    Setting,
-    User,
-    Identifier,
-    Email,
-    Phone,
-    Address,
-    Note,
-    Block,
-    FieldState,
-    RoleAssignment,
-    History,
-    SignInLog,
-    Loan,
-    SyncRun,
-    SyncState,
-]
-
 __all__ = [
-    "ALL_MODELS",
     "SEGMENT_MODELS",
     "Address",
     "Block",
@@ -50,6 +31,7 @@ __all__ = [
     "Note",
     "Phone",
     "RoleAssignment",
+    "SearchEntry",
     "Setting",
     "SignInLog",
     "SyncRun",

@@ -1,16 +1,11 @@
-"""The peewee database, its base model, per-request connections and the migration runner."""
+"""Open the configured database and give every request a connection."""
 
 import os
-from pathlib import Path
 
-from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
-from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
 
-db = DatabaseProxy()
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from webapp.db.base import db
 
 # busy_timeout in milliseconds: concurrent writers wait instead of failing.
 SQLITE_PRAGMAS = {
@@ -20,29 +15,6 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "cache_size": -64000,
 }
-
-
-class BaseModel(Model):
-    class Meta:
-        database = db
-        legacy_table_names = False
-        # UPDATE only the columns that changed: smaller statements, and a concurrent
-        # writer's change to another column is never written back over.
-        only_save_dirty = True
-
-
-# SQL of the reads every page runs, keyed by name and database kind: peewee would
-# otherwise build the same statement on every call, which costs more than running it.
-_PREPARED = {}
-
-
-def prepared(name, model, build, *params):
-    """Run the query BUILD returns, its SQL built once; PARAMS in its parameters' order."""
-    key = (name, type(db.obj))
-    sql = _PREPARED.get(key)
-    if sql is None:
-        sql = _PREPARED[key] = build().sql()[0]
-    return model.raw(sql, *params)
 
 
 def database_url(app):
@@ -84,20 +56,3 @@ def init_app(app):
     def _close(exc):
         if not db.is_closed():
             db.close()
-
-
-def is_sqlite():
-    """Tell whether the bound database is SQLite."""
-    return isinstance(db.obj, SqliteDatabase)
-
-
-def migrate():
-    """Apply pending migrations; return their names."""
-    with db.connection_context():
-        return Runner(db.obj, str(MIGRATIONS_DIR)).up()
-
-
-def pending_migrations():
-    """Return the names of migrations not yet applied."""
-    with db.connection_context():
-        return [m.name for m in Runner(db.obj, str(MIGRATIONS_DIR)).status() if not m.applied]

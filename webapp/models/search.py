@@ -1,0 +1,27 @@
+"""The user search index: one row per word prefix, identifier or email a user is found by."""
+
+from peewee import CompositeKey, ForeignKeyField, SmallIntegerField, TextField
+
+from webapp.db import BaseModel
+from webapp.models.users import User
+
+
+class SearchEntry(BaseModel):
+    """A term a user is found by, with what ranking, ordering and filtering read.
+
+    Created by migration 0002 (a "C" collation on PostgreSQL, WITHOUT ROWID on SQLite, and
+    a trigger that keeps `flags` current when status, account type or record type change).
+    The key orders a term's users as results are listed, so a page is read without sorting.
+    """
+
+    kind = SmallIntegerField()  # services.search: NAME | IDENTIFIER | EMAIL
+    term = TextField()
+    sort_key = TextField()
+    user = ForeignKeyField(User, on_delete="CASCADE", index=True)
+    tier = SmallIntegerField()
+    flags = SmallIntegerField()
+
+    class Meta:
+        table_name = "search_entry"
+        primary_key = CompositeKey("kind", "term", "sort_key", "user")
+        without_rowid = True
