@@ -45,7 +45,7 @@ class Plan:
                  "replace_segments", "overwritten", "claims", "reindex", "missing")
 
     def __init__(self, row, user, missing=False):
-        """Keep what the instance needs."""
+        """Start an unchanged plan for ROW against the stored USER (None for a new one)."""
         self.row = row
         self.user = user  # the stored user as a dict of raw values, None for a new one
         self.action = "unchanged"  # created | updated | deactivated | unchanged | rejected

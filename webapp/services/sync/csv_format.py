@@ -106,7 +106,7 @@ class CsvLayout:
     """Where each value sits in a CSV record, worked out once from the header."""
 
     def __init__(self, columns):
-        """Keep what the instance needs."""
+        """Work out from the header's COLUMNS where each value sits."""
         at = {c: n for n, c in enumerate(columns)}
         self.width = len(columns)
         self.external_id = at["external_id"]

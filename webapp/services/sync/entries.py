@@ -55,7 +55,7 @@ class Entry:
     __slots__ = ("line", "raw", "external_id", "fingerprint", "errors")
 
     def __init__(self, line, raw, external_id, fingerprint, errors):
-        """Keep what the instance needs."""
+        """Hold one record, its identity and the errors found across rows."""
         self.line = line
         self.raw = raw
         self.external_id = external_id

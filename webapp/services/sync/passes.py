@@ -24,7 +24,7 @@ class Pass:
 
     def __init__(self, source, actor, run_id, *, write, deactivate_missing, skip_invalid,
                  progress=None):
-        """Keep what the instance needs."""
+        """Set up a pass for SOURCE as ACTOR, recorded as run RUN_ID."""
         self.source = source
         self.write = write
         self.deactivate_missing = deactivate_missing

@@ -24,7 +24,7 @@ class Tally:
     """Counts the plans of a pass, digests them, and keeps the lists a report shows."""
 
     def __init__(self):
-        """Keep what the instance needs."""
+        """Start with nothing counted."""
         self.counts = {"created": 0, "updated": 0, "unchanged": 0, "deactivated": 0, "rejected": 0}
         self.digest = hashlib.sha256()
         self.errors, self.errors_total = [], 0

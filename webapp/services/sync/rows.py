@@ -78,7 +78,7 @@ class FileSegment:
     __slots__ = ("values", "where", "key")
 
     def __init__(self, kind, values, where, key=None):
-        """Keep what the instance needs."""
+        """Hold a segment's VALUES, where each came from, and its key."""
         self.values = values  # segment field -> text
         self.where = where  # segment field -> the column or JSON path to name in an error
         self.key = segment_key(kind, values) if key is None else key
@@ -90,7 +90,7 @@ class Row:
     __slots__ = ("line", "external_id", "fields", "segments", "errors", "fingerprint")
 
     def __init__(self, line, external_id, fields=None, segments=None, errors=None):
-        """Keep what the instance needs."""
+        """Hold a row's line, external ID, values, segments and errors."""
         self.fingerprint = None  # of the raw record, see SyncState
         self.line = line
         self.external_id = external_id

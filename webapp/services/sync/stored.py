@@ -23,7 +23,7 @@ class StoredSegment:
     __slots__ = ("kind", "record", "key")
 
     def __init__(self, kind, record, key):
-        """Keep what the instance needs."""
+        """Hold a stored RECORD of KIND and its KEY."""
         self.kind = kind
         self.record = record
         self.key = key

@@ -13,7 +13,7 @@ class Writer:
     """Writes the plans of one pass for SOURCE, as ACTOR, through VIA, at WHEN."""
 
     def __init__(self, source, actor, via, when):
-        """Keep what the instance needs."""
+        """Set up the writes of one pass; stamp them at WHEN."""
         self.source = source
         self.actor = actor
         self.via = via
