@@ -377,7 +377,7 @@ def test_one_rejected_row_rejects_the_run_and_skip_invalid_applies_the_rest(dbc)
 
 
 def test_a_failure_while_writing_rolls_everything_back(dbc, monkeypatch):
-    monkeypatch.setattr(sync, "CHUNK", 2)
+    monkeypatch.setattr(sync.passes, "CHUNK", 2)
     calls = []
 
     def failing(user_ids):
@@ -395,7 +395,7 @@ def test_a_failure_while_writing_rolls_everything_back(dbc, monkeypatch):
 
 
 def test_progress_is_reported_per_chunk(dbc, monkeypatch):
-    monkeypatch.setattr(sync, "CHUNK", 2)
+    monkeypatch.setattr(sync.passes, "CHUNK", 2)
     seen = []
     rows = [row(external_id=f"S{n}", primary_id=f"P{n}", barcode=f"B{n}", email="") for n in range(5)]
     run_sync(csv_file(*rows), progress=lambda done, total: seen.append((done, total)))

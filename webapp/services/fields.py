@@ -173,3 +173,14 @@ def from_text(field, text):
     if field == "rs_library":
         return int(text) if text.isdigit() else None
     return text
+
+
+def describe_segment(kind, values):
+    """Return a segment of KIND (a mapping of its fields and "segment") as the history describes it."""
+    fields = SEGMENT_FIELDS[kind]
+    parts = [str(values[f]) for f in fields
+             if values[f] not in (None, "", False) and f not in SEGMENT_BOOLEANS]
+    parts.extend(label.lower() for flag, label in fields.items()
+                 if flag in SEGMENT_BOOLEANS and values[flag])
+    parts.append(f"({values['segment']})")
+    return ", ".join(parts)

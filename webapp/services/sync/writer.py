@@ -1,0 +1,108 @@
+"""Writing a chunk's plans with a few bulk statements, closed by the one write path."""
+
+from peewee import chunked
+
+from webapp import db as database
+from webapp.models import SEGMENT_MODELS, FieldState, User
+from webapp.services.sync import queries
+from webapp.services.sync.rows import SEGMENT_COMPARED
+from webapp.services.users.changes import record_changes
+
+
+class Writer:
+    """Writes the plans of one pass for SOURCE, as ACTOR, through VIA, at WHEN."""
+
+    def __init__(self, source, actor, via, when):
+        """Set up the writes of one pass; stamp them at WHEN."""
+        self.source = source
+        self.actor = actor
+        self.via = via
+        self.when = when
+        # The time as SQLite stores it (peewee's own format), converted once instead of per row.
+        self.stamp = when.isoformat(" ") if database.is_sqlite() else when
+
+    def write(self, plans):
+        """Write the changes of PLANS, then record them (version, stamps, history, index)."""
+        stored = [p for p in plans if p.user is not None]
+        new = [p for p in plans if p.user is None]
+        if new:
+            self._create_users(new)
+        self._update_users(stored)
+        ids = [i for p in plans for i in p.drop_states]
+        for part in chunked(ids, queries.IN_LIST):
+            FieldState.delete().where(FieldState.id.in_(part)).execute()
+        queries.executemany(queries.update_sql(FieldState, ["source_value"]),
+                            [(text, fs_id) for p in plans for fs_id, text in p.source_values])
+        for kind in SEGMENT_MODELS:
+            self._write_segments(kind, plans)
+        record_changes({p.user_id: p.log for p in plans}, actor=self.actor.name, via=self.via,
+                       at=self.when, reindex=[p.user_id for p in plans if p.reindex])
+
+    def remember(self, plans):
+        """Keep each row's fingerprint with the user's version after this run (see SyncState)."""
+        # record_changes raised the version of every user with history entries by one.
+        queries.executemany(queries.remember_sql(), [
+            (p.user_id, p.row.fingerprint, 1 if p.action == "created" else
+             p.user["version"] + (1 if p.log else 0)) for p in plans])
+
+    def _update_users(self, plans):
+        """Write the changed columns of stored users, one statement per set of columns."""
+        groups = {}
+        for plan in plans:
+            groups.setdefault(tuple(sorted(plan.fields)), []).append(plan)
+        for fields, members in groups.items():
+            converters = [User._meta.fields[f].db_value for f in fields]
+            queries.executemany(
+                queries.update_sql(User, list(fields) + ["last_synced_at"]),
+                [tuple(conv(p.fields[f]) for conv, f in zip(converters, fields, strict=True))
+                 + (self.stamp, p.user_id) for p in members],
+            )
+
+    def _write_segments(self, kind, plans):
+        """Drop, restore, replace and add the segments of KIND that PLANS change."""
+        model = SEGMENT_MODELS[kind]
+        for part in chunked([i for p in plans for i in p.drop_segments.get(kind, ())], queries.IN_LIST):
+            model.delete().where(model.id.in_(part)).execute()
+        restored = [i for p in plans for i in p.restore_segments.get(kind, ())]
+        for part in chunked(restored, queries.IN_LIST):
+            model.update(edited_locally=False).where(model.id.in_(part)).execute()
+        compared = SEGMENT_COMPARED[kind]
+        queries.executemany(queries.update_sql(model, list(compared) + ["edited_locally"]),
+                            [tuple(values[f] for f in compared) + (False, i)
+                             for p in plans for i, values in p.replace_segments.get(kind, ())])
+        records = []
+        for plan in plans:
+            for values in plan.add_segments.get(kind, ()):
+                record = dict(values, user=plan.user_id, segment="external", edited_locally=False)
+                if kind == "notes":
+                    record.update(created_by=self.actor.name, created_at=self.stamp)
+                records.append(record)
+        _insert(model, records)
+
+    def _create_users(self, plans):
+        """Insert the users the file brings and learn their ids."""
+        when, actor = self.stamp, self.actor.name
+        # Version 0: record_changes raises it to 1 with the "created" history entry.
+        _insert(User, [dict(plan.fields, source=self.source, external_id=plan.row.external_id,
+                            account_type="external", record_type="public", last_synced_at=when,
+                            created_at=when, created_by=actor, modified_at=when, modified_by=actor,
+                            version=0)
+                       for plan in plans])
+        ids = dict(queries.select_in(User, ("external_id", "id"), "external_id",
+                                     [p.row.external_id for p in plans], equal=("source", self.source)))
+        for plan in plans:
+            plan.user = {"id": ids[plan.row.external_id]}
+
+
+def _insert(model, records):
+    """Insert RECORDS (dicts of field -> value; the model's defaults fill the rest) in bulk."""
+    if not records:
+        return
+    fields = [f for f in model._meta.sorted_fields if not f.primary_key]
+    defaults = {}
+    for field in fields:
+        default = field.default
+        defaults[field.name] = default() if callable(default) else default
+    names = [f.name for f in fields]
+    queries.executemany(queries.insert_sql(model, names),
+                        [tuple([r[n] if n in r else defaults[n] for n in names]) for r in records])
