@@ -9,11 +9,13 @@ emails changed. So no writer can forget the version, the history or the index.
 
 from peewee import chunked
 
+from webapp.db.sql import insert_rows
 from webapp.models import History, User
 from webapp.services import search
 from webapp.services.fields import history_text
 
 CHUNK = 500
+HISTORY_COLUMNS = ("user_id", "at", "actor", "via", "field", "old", "new")
 
 
 def record_changes(changes, *, actor, via, at, reindex=()):
@@ -28,13 +30,12 @@ def record_changes(changes, *, actor, via, at, reindex=()):
     for ids in chunked(changed, CHUNK):
         (User.update(version=User.version + 1, modified_at=at, modified_by=actor)
          .where(User.id.in_(ids)).execute())
-    rows = [
-        {"user": user_id, "at": at, "actor": actor, "via": via, "field": field,
-         "old": history_text(old), "new": history_text(new)}
-        for user_id in changed for field, old, new in changes[user_id]
-    ]
-    for batch in chunked(rows, CHUNK):
-        History.insert_many(batch).execute()
+    # Plain rows: insert_many's statement building costs more than the sync it records
+    # (bench "sync changed", 20,000 rows: 21x raw executemany with it, 10x without).
+    at_value = History.at.db_value(at)
+    rows = [(user_id, at_value, actor, via, field, history_text(old), history_text(new))
+            for user_id in changed for field, old, new in changes[user_id]]
+    insert_rows(History._meta.table_name, HISTORY_COLUMNS, rows, per_statement=CHUNK)
     if reindex:
         search.index_users(list(reindex))
     return len(rows)
