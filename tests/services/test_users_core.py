@@ -89,14 +89,12 @@ def test_added_preferred_email_clears_other_preferred(dbc):
 
 
 def test_failure_while_writing_history_leaves_neither_change_nor_history(dbc, monkeypatch):
-    from webapp.services import history
-
     user = User.create(primary_id="I1", last_name="Old", user_group="Community")
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(history, "record", broken)
+    monkeypatch.setattr(History, "insert_many", broken)
     with pytest.raises(RuntimeError):
         save_user(user.id, version=1, actor=SYSTEM, fields={"last_name": "New"})
     fresh = User.get_by_id(user.id)

@@ -7,9 +7,9 @@ from unidecode import unidecode
 
 from webapp.db import db
 from webapp.models import Address, Email, Identifier, Library, Loan, Phone, User
-from webapp.services import search
 from webapp.services.clock import now
 from webapp.services.staff import create_staff, role_expiry_for_semester
+from webapp.services.users import record_changes
 
 DEMO_STAFF = (
     ("admin", "General System Administrator", "Ada", "Admin"),
@@ -96,7 +96,8 @@ def bulk_load_patrons(count, seed=2026, chunk=2000, progress=None):
                 model.insert_many(
                     [dict(r[index], user=uid) for uid, r in zip(chunk_ids, rows, strict=True)]
                 ).execute()
-            search.index_users(chunk_ids)
+            # Loaded, not changed: no history and version 1, but the write path indexes them.
+            record_changes({}, actor="system", via="system", at=stamp, reindex=chunk_ids)
         ids.extend(chunk_ids)
         done += size
         if progress:
