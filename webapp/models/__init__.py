@@ -17,27 +17,7 @@ from webapp.models.users import (
     User,
 )
 
-ALL_MODELS = [
-    Library,
-    Setting,
-    User,
-    Identifier,
-    Email,
-    Phone,
-    Address,
-    Note,
-    Block,
-    FieldState,
-    RoleAssignment,
-    History,
-    SignInLog,
-    Loan,
-    SyncRun,
-    SyncState,
-]
-
 __all__ = [
-    "ALL_MODELS",
     "SEGMENT_MODELS",
     "Address",
     "Block",

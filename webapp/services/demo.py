@@ -7,6 +7,7 @@ from unidecode import unidecode
 
 from webapp.db import db
 from webapp.models import Address, Email, Identifier, Library, Loan, Phone, User
+from webapp.services import clock
 from webapp.services.clock import now
 from webapp.services.staff import create_staff, role_expiry_for_semester
 from webapp.services.users import record_changes
@@ -34,7 +35,7 @@ TITLES = ("An Introduction to Cataloguing", "The Library at Night", "Patterns of
 def patron_rows(count, seed=2026, start=0):
     """Yield COUNT synthetic patrons as (user fields, identifiers, email, phone, address)."""
     rng = random.Random(seed + start)
-    today = datetime.date.today()
+    today = clock.today()
     for n in range(start, start + count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         external = n % 3 != 0
