@@ -89,6 +89,9 @@ class HtmxClient:
     def post(self, *args, **kwargs):
         return self.client.post(*args, headers=self._headers(kwargs), **kwargs)
 
+    def open(self, *args, **kwargs):
+        return self.client.open(*args, headers=self._headers(kwargs), **kwargs)
+
 
 @pytest.fixture
 def htmx_client(client):
