@@ -8,8 +8,10 @@ import pytest
 from webapp import create_app
 from webapp.db import db, migrate
 from webapp.models import Email, Library, User
+from webapp.services.clock import now
 from webapp.services.permissions import ROLES
 from webapp.services.staff import create_staff
+from webapp.services.users import record_changes
 
 PASSWORD = "correct horse battery"
 
@@ -87,6 +89,9 @@ class HtmxClient:
     def post(self, *args, **kwargs):
         return self.client.post(*args, headers=self._headers(kwargs), **kwargs)
 
+    def open(self, *args, **kwargs):
+        return self.client.open(*args, headers=self._headers(kwargs), **kwargs)
+
 
 @pytest.fixture
 def htmx_client(client):
@@ -129,6 +134,9 @@ def patrons(app):
                                source="SIS", external_id="S1")
         Email.create(user=external, address="ezra@uni.edu", preferred=True, segment="external")
         Email.create(user=internal, address="ida@home.org", preferred=True)
+        # Loaded, not changed: version 1 and no history, but indexed like every patron.
+        record_changes({}, actor="system", via="system", at=now(),
+                       reindex=[internal.id, external.id])
     return {"internal": internal.id, "external": external.id}
 
 

@@ -22,9 +22,9 @@ from webapp.models import (
     RoleAssignment,
     User,
 )
-from webapp.models.users import now
 from webapp.services import desk as desk_service
 from webapp.services import search
+from webapp.services.clock import now
 from webapp.services.permissions import SYSTEM
 from webapp.services.staff import create_staff
 from webapp.services.users import SegmentChange, save_user

@@ -1,39 +1,23 @@
 """The role x route matrix: every route refuses every role without its permission."""
 
 import pytest
-from werkzeug.routing import IntegerConverter
 
-from tests.conftest import ROLE_LOGINS, sign_in
+from tests.conftest import ROLE_LOGINS, HtmxClient, sign_in
+from tests.routes import app_routes
 from webapp.db import db
 from webapp.models import User
 from webapp.services.permissions import PERMISSIONS, ROLES, permissions_of
 
 
-def routes(app):
-    """Yield (rule, method, view) for every route but static files."""
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield rule, method, app.view_functions[rule.endpoint]
-
-
-def url_for_rule(rule, user_id):
-    values = {}
-    for name, converter in rule._converters.items():
-        values[name] = user_id if isinstance(converter, IntegerConverter) else "general"
-    return rule.build(values)[1]
-
-
 def test_every_route_declares_what_it_needs(app):
     undeclared = [
-        rule.rule
-        for rule, _method, view in routes(app)
-        if not getattr(view, "public", False) and not hasattr(view, "required_permission")
+        route.rule
+        for route in app_routes(app)
+        if not getattr(route.view, "public", False) and not hasattr(route.view, "required_permission")
     ]
     assert undeclared == []
-    for _rule, _method, view in routes(app):
-        needed = getattr(view, "required_permission", None)
+    for route in app_routes(app):
+        needed = getattr(route.view, "required_permission", None)
         assert needed is None or needed in PERMISSIONS
 
 
@@ -56,14 +40,15 @@ def test_route_matrix(app, role, as_htmx):
             held = permissions_of(User.get(User.primary_id == ROLE_LOGINS[role]))
     if ROLE_LOGINS[role]:
         assert sign_in(client, ROLE_LOGINS[role]).status_code == 302
-    headers = {"HX-Request": "true"} if as_htmx else {}
+    requests = HtmxClient(client) if as_htmx else client
     checked = 0
-    for rule, method, view in routes(app):
-        if getattr(view, "public", False) or rule.endpoint == "auth.sign_out":
+    for route in app_routes(app):
+        method = route.method
+        if getattr(route.view, "public", False) or route.endpoint == "auth.sign_out":
             continue
-        needed = view.required_permission
-        url = url_for_rule(rule, patron.id)
-        response = client.open(url, method=method, headers=headers, data={})
+        needed = route.view.required_permission
+        url = route.url(patron.id)
+        response = requests.open(url, method=method, data={})
         assert response.status_code != 500, f"{method} {url} as {role}: 500"
         if not ROLE_LOGINS[role]:
             expected = (401,) if as_htmx else (302,)

@@ -25,12 +25,12 @@ def history_of(user_id):
 
 
 @pytest.mark.parametrize("tab", ["general", "contact", "identifiers", "notes", "blocks", "history"])
-def test_every_tab_is_a_page_and_a_fragment(login_as, patrons, tab):
+def test_every_tab_is_a_page_and_a_fragment(login_as, patrons, tab, htmx_client):
     client = login_as("User Manager")
     page = client.get(f"/users/{patrons['external']}/{tab}")
     assert page.status_code == 200
     assert b"<html" in page.data and b'aria-current="page"' in page.data
-    fragment = client.get(f"/users/{patrons['external']}/{tab}", headers={"HX-Request": "true"})
+    fragment = htmx_client.get(f"/users/{patrons['external']}/{tab}")
     assert fragment.status_code == 200
     assert b"<html" not in fragment.data and b'id="user-tabs"' in fragment.data
     assert "HX-Request" in fragment.headers["Vary"]
@@ -61,12 +61,12 @@ def test_student_worker_cannot_see_user_details(login_as, patrons):
     assert client.get(f"/users/{patrons['internal']}").status_code == 403
 
 
-def test_internal_edit_then_save_with_htmx(login_as, patrons):
-    client = login_as("User Manager")
+def test_internal_edit_then_save_with_htmx(login_as, patrons, htmx_client):
+    login_as("User Manager")
     uid = patrons["internal"]
-    form = client.get(f"/users/{uid}/general/edit", headers={"HX-Request": "true"})
+    form = htmx_client.get(f"/users/{uid}/general/edit")
     assert b'name="last_name"' in form.data and b"disabled" not in form.data
-    response = client.post(f"/users/{uid}/general", headers={"HX-Request": "true"},
+    response = htmx_client.post(f"/users/{uid}/general",
                            data={"version": "1", "last_name": "Inman-Smith", "first_name": "Ida",
                                  "user_group": "Faculty", "primary_id": "INT1",
                                  "status": "active", "notices_opt_in": "on"})
@@ -89,10 +89,10 @@ def test_save_without_javascript_redirects_to_the_record(login_as, patrons):
     assert "Plain" in page and "Saved." in page
 
 
-def test_invalid_save_is_422_with_values_kept_and_nothing_stored(login_as, patrons):
-    client = login_as("User Manager")
+def test_invalid_save_is_422_with_values_kept_and_nothing_stored(login_as, patrons, htmx_client):
+    login_as("User Manager")
     uid = patrons["internal"]
-    response = client.post(f"/users/{uid}/general", headers={"HX-Request": "true"},
+    response = htmx_client.post(f"/users/{uid}/general",
                            data={"version": "1", "last_name": "", "first_name": "Typed Name",
                                  "expiry_date": "2031-01-01", "purge_date": "2030-01-01",
                                  "user_group": "Community", "primary_id": "INT1"})
@@ -106,12 +106,12 @@ def test_invalid_save_is_422_with_values_kept_and_nothing_stored(login_as, patro
     assert history_of(uid) == []
 
 
-def test_stale_version_is_409_with_both_values(login_as, patrons):
+def test_stale_version_is_409_with_both_values(login_as, patrons, htmx_client):
     client = login_as("User Manager")
     uid = patrons["internal"]
     base = {"user_group": "Community", "primary_id": "INT1"}
     client.post(f"/users/{uid}/general", data={"version": "1", "last_name": "Theirs", **base})
-    response = client.post(f"/users/{uid}/general", headers={"HX-Request": "true"},
+    response = htmx_client.post(f"/users/{uid}/general",
                            data={"version": "1", "last_name": "Mine", **base})
     assert response.status_code == 409
     text = response.get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_stale_version_is_409_with_both_values(login_as, patrons):
     assert user(uid).last_name == "Mine"
 
 
-def test_reapplying_after_a_conflict_keeps_their_other_changes(login_as, patrons):
+def test_reapplying_after_a_conflict_keeps_their_other_changes(login_as, patrons, htmx_client):
     client = login_as("User Manager")
     uid = patrons["internal"]
     page = client.get(f"/users/{uid}/general/edit").get_data(as_text=True)
@@ -135,7 +135,7 @@ def test_reapplying_after_a_conflict_keeps_their_other_changes(login_as, patrons
             "status": "active", "notices_opt_in": "on"}
     # Someone else changes the last name; this staff member changed the first name only.
     client.post(f"/users/{uid}/general", data=dict(base, last_name="Theirs"))
-    response = client.post(f"/users/{uid}/general", headers={"HX-Request": "true"},
+    response = htmx_client.post(f"/users/{uid}/general",
                            data=dict(base, first_name="Idabel"))
     assert response.status_code == 409
     text = response.get_data(as_text=True)
@@ -168,10 +168,10 @@ def test_crafted_post_of_locked_field_is_refused(login_as, patrons):
     assert user(uid).middle_name == "Lee"
 
 
-def test_library_managed_field_saves_without_opening(login_as, patrons):
-    client = login_as("User Manager")
+def test_library_managed_field_saves_without_opening(login_as, patrons, htmx_client):
+    login_as("User Manager")
     uid = patrons["external"]
-    response = client.post(f"/users/{uid}/general", headers={"HX-Request": "true"},
+    response = htmx_client.post(f"/users/{uid}/general",
                            data={"version": "1", "user_group": "Faculty", "campus": "North",
                                  "notices_opt_in": "on"})
     assert response.status_code == 200
@@ -181,17 +181,17 @@ def test_library_managed_field_saves_without_opening(login_as, patrons):
 
 
 @pytest.mark.parametrize("answer,badge", [("no", "Temporary"), ("yes", "Protected")])
-def test_open_for_update_then_save_shows_provenance(login_as, patrons, answer, badge):
+def test_open_for_update_then_save_shows_provenance(login_as, patrons, answer, badge, htmx_client):
     client = login_as("User Manager")
     uid = patrons["external"]
-    opened = client.post(f"/users/{uid}/open", data={"protect": answer},
+    opened = htmx_client.post(f"/users/{uid}/open", data={"protect": answer},
                          headers={"HX-Request": "true"})
     assert opened.status_code == 200
     assert b'id="middle_name" name="middle_name" type="text" value="Lee" maxlength' in opened.data
     fields = {"version": "1", "primary_id": "EXT1", "first_name": "Ezra", "middle_name": "Kay",
               "last_name": "Exton", "user_group": "Graduate", "status": "active",
               "notices_opt_in": "on"}
-    saved = client.post(f"/users/{uid}/general", data=fields, headers={"HX-Request": "true"})
+    saved = htmx_client.post(f"/users/{uid}/general", data=fields)
     assert saved.status_code == 200
     text = saved.get_data(as_text=True)
     assert badge in text and "Release to source" in text
@@ -237,12 +237,12 @@ def test_release_to_source_restores_value(login_as, patrons):
     assert ("Middle name (provenance)", "protected", "source", MANAGER) in history_of(uid)
 
 
-def test_add_email_to_external_account_is_internal_by_default(login_as, patrons):
+def test_add_email_to_external_account_is_internal_by_default(login_as, patrons, htmx_client):
     client = login_as("User Manager")
     uid = patrons["external"]
     page = client.get(f"/users/{uid}/contact").get_data(as_text=True)
     assert 'name="as_external" type="checkbox" value="on" aria-describedby' in page  # unticked
-    response = client.post(f"/users/{uid}/segments/emails", headers={"HX-Request": "true"},
+    response = htmx_client.post(f"/users/{uid}/segments/emails",
                            data={"version": "1", "emails.new.address": "ezra@home.org",
                                  "emails.new.email_type": "personal",
                                  "emails.new.preferred": "on"})
@@ -401,8 +401,8 @@ def test_edit_link_from_search_opens_edit_mode(login_as, patrons):
     assert 'name="last_name"' in internal and ">Save<" in internal
 
 
-def test_history_restore_gets_the_whole_page(login_as, patrons):
-    client = login_as("User Manager")
-    response = client.get(f"/users/{patrons['internal']}/contact",
-                          headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+def test_history_restore_gets_the_whole_page(login_as, patrons, htmx_client):
+    login_as("User Manager")
+    response = htmx_client.get(f"/users/{patrons['internal']}/contact",
+                               headers={"HX-History-Restore-Request": "true"})
     assert b"<!doctype html>" in response.data and b"Sign out" in response.data

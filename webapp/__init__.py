@@ -34,10 +34,9 @@ def create_app(test_config=None, instance_path=None):
     htmx.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import admin, auth, desk, errors, security, users
+    from webapp import admin, auth, desk, users, web
 
-    security.init_app(app)
-    errors.init_app(app)
+    web.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(desk.bp)

@@ -10,8 +10,8 @@ from tests.browser.conftest import axe_violations, browser_sign_in
 from tests.conftest import PASSWORD
 from webapp.db import db
 from webapp.models import Email, Identifier, Loan, Phone, RoleAssignment, User
-from webapp.models.users import now
 from webapp.services import search
+from webapp.services.clock import now
 from webapp.services.staff import create_staff
 
 

@@ -6,7 +6,7 @@ from webapp.models import FieldState, History, User
 from webapp.services import EditConflict, Forbidden, ValidationError
 from webapp.services.fields import PROTECTED, TEMPORARY
 from webapp.services.permissions import SYSTEM
-from webapp.services.users import SegmentChange, release_field, save_user
+from webapp.services.users import SegmentChange, changes, release_field, save_user
 
 
 def make_external(**kw):
@@ -89,14 +89,12 @@ def test_added_preferred_email_clears_other_preferred(dbc):
 
 
 def test_failure_while_writing_history_leaves_neither_change_nor_history(dbc, monkeypatch):
-    from webapp.services import history
-
     user = User.create(primary_id="I1", last_name="Old", user_group="Community")
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(history, "record", broken)
+    monkeypatch.setattr(changes, "insert_rows", broken)
     with pytest.raises(RuntimeError):
         save_user(user.id, version=1, actor=SYSTEM, fields={"last_name": "New"})
     fresh = User.get_by_id(user.id)

@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user, login_user, logout_user
 
 from webapp.auth.forms import SignInForm
-from webapp.security import StaffMember, may_sign_in, permission_required, public_route
 from webapp.services import auth
 from webapp.services.permissions import permissions_of
+from webapp.web.security import StaffMember, may_sign_in, permission_required, public_route
 
 bp = Blueprint("auth", __name__)
 

@@ -1,23 +1,26 @@
 """Fulfillment › Checkout/Checkin › Manage Patron Services: find a patron, Edit User Info."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from webapp.desk.forms import QuickForm
-from webapp.security import current_actor, permission_required
 from webapp.services import EditConflict, NotFound, ValidationError, fields
 from webapp.services import desk as desk_service
 from webapp.services import users as user_service
 from webapp.services.users import get_user
-from webapp.web import loaded_values, own_edits, wants_fragment
+from webapp.web import (
+    conflict_rows,
+    current_actor,
+    form_version,
+    hx_headers,
+    loaded_values,
+    own_edits,
+    permission_required,
+    render,
+    wants_fragment,
+)
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
-
-
-def _may_edit(user):
-    """Tell whether the signed-in staff member may use Edit User Info on USER."""
-    actor = current_actor()
-    return actor.can("users.edit") and (user.record_type != "staff" or actor.can("users.admin"))
 
 
 def _patron_context(user, mode="view", form=None, errors=None, conflict=None, focus=None,
@@ -38,9 +41,6 @@ def _patron_context(user, mode="view", form=None, errors=None, conflict=None, fo
         "errors": errors or {},
         "conflict": conflict,
         "focus": focus,
-        "may_edit": _may_edit(user),
-        "labels": fields.LABELS,
-        "user_groups": fields.USER_GROUPS,
         "address_labels": fields.SEGMENT_FIELDS["addresses"],
         "libraries": user_service.library_choices() if mode == "edit" else [],
     }
@@ -51,17 +51,16 @@ def _page(status=200, query="", lookup=None, missing_patron=False, user=None, **
     context = {"query": query, "lookup": lookup, "missing_patron": missing_patron, "user": None}
     if user is not None:
         context.update(_patron_context(user, **panel))
-    if wants_fragment():
-        return render_template("desk/_fragment.html", part="desk/_workspace.html", **context), status
-    return render_template("desk/index.html", **context), status
+    return render("desk/index.html", "desk/_fragment.html", status, part="desk/_workspace.html",
+                  **context)
 
 
 def _panel(user, status=200, **panel):
     """Answer the patron panel (summary or quick form), or the whole page without htmx."""
     if not wants_fragment():
         return _page(status, user=user, **panel)
-    context = _patron_context(user, **panel)
-    return render_template("desk/_fragment.html", part="desk/_panel.html", **context), status
+    return render("desk/index.html", "desk/_fragment.html", status, part="desk/_panel.html",
+                  **_patron_context(user, **panel))
 
 
 @bp.route("/")
@@ -83,8 +82,7 @@ def index():
         target = url_for("desk.index", patron=lookup.patron.id)
         if not wants_fragment():
             return redirect(target)
-        body, status = _page(user=lookup.patron)
-        return body, status, {"HX-Push-Url": target}
+        return hx_headers(_page(user=lookup.patron), push_url=target)
     return _page(query=query, lookup=lookup)
 
 
@@ -111,10 +109,7 @@ def edit(user_id):
 @permission_required("users.edit")
 def update(user_id):
     """Update User: store the quick form through the user service; 422 or 409 in place."""
-    raw_version = request.form.get("version", "")
-    if not raw_version.isdigit():
-        abort(400, "The form is missing the record's version. Reload the page and try again.")
-    version = int(raw_version)
+    version = form_version(request.form)
     user = get_user(user_id)
     form = QuickForm.from_request(user, request.form)
     try:
@@ -131,8 +126,7 @@ def update(user_id):
         form = QuickForm.from_request(current, mine)
         posted = QuickForm.from_request(current, request.form)
         form.note_text, form.note_show = posted.note_text, posted.note_show
-        conflict = {"rows": form.differences(current), "modified_by": current.modified_by,
-                    "modified_at": current.modified_at}
+        conflict = conflict_rows(current, form.differences(current))
         return _panel(current, 409, mode="edit", form=form, conflict=conflict, focus="conflict")
     if saved.version == version:
         flash("Nothing to update: no value was changed.", "success")

@@ -2,9 +2,10 @@
 
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField
 
+from webapp.clock import now
 from webapp.db import BaseModel
 from webapp.models.libraries import Library
-from webapp.models.users import User, now
+from webapp.models.users import User
 
 
 class RoleAssignment(BaseModel):

@@ -2,8 +2,9 @@
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from webapp.clock import now
 from webapp.db import BaseModel
-from webapp.models.users import User, now
+from webapp.models.users import User
 
 
 class SyncRun(BaseModel):

@@ -1,7 +1,5 @@
 """The user record (patrons and staff in one table) and its repeatable segments."""
 
-import datetime
-
 from peewee import (
     BooleanField,
     CharField,
@@ -12,13 +10,9 @@ from peewee import (
     TextField,
 )
 
+from webapp.clock import now
 from webapp.db import BaseModel
 from webapp.models.libraries import Library
-
-
-def now():
-    """Return the current UTC time without tzinfo (as stored)."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 class User(BaseModel):

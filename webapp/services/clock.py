@@ -1,13 +1,5 @@
-"""The one clock every service reads, so tests can fix the time in one place."""
+"""The one clock every service reads (kept in webapp.clock so model defaults read it too)."""
 
-import datetime
+from webapp.clock import now, today
 
-
-def now():
-    """Return the current UTC time without tzinfo (as stored)."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def today():
-    """Return today's date (local to the library's machine)."""
-    return datetime.date.today()
+__all__ = ["now", "today"]

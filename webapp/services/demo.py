@@ -7,9 +7,10 @@ from unidecode import unidecode
 
 from webapp.db import db
 from webapp.models import Address, Email, Identifier, Library, Loan, Phone, User
-from webapp.services import search
+from webapp.services import clock
 from webapp.services.clock import now
 from webapp.services.staff import create_staff, role_expiry_for_semester
+from webapp.services.users import record_changes
 
 DEMO_STAFF = (
     ("admin", "General System Administrator", "Ada", "Admin"),
@@ -34,7 +35,7 @@ TITLES = ("An Introduction to Cataloguing", "The Library at Night", "Patterns of
 def patron_rows(count, seed=2026, start=0):
     """Yield COUNT synthetic patrons as (user fields, identifiers, email, phone, address)."""
     rng = random.Random(seed + start)
-    today = datetime.date.today()
+    today = clock.today()
     for n in range(start, start + count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         external = n % 3 != 0
@@ -96,7 +97,8 @@ def bulk_load_patrons(count, seed=2026, chunk=2000, progress=None):
                 model.insert_many(
                     [dict(r[index], user=uid) for uid, r in zip(chunk_ids, rows, strict=True)]
                 ).execute()
-            search.index_users(chunk_ids)
+            # Loaded, not changed: no history and version 1, but the write path indexes them.
+            record_changes({}, actor="system", via="system", at=stamp, reindex=chunk_ids)
         ids.extend(chunk_ids)
         done += size
         if progress:

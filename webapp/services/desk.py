@@ -8,7 +8,7 @@ import datetime
 
 from webapp.db import prepared
 from webapp.models import SEGMENT_MODELS, Block, Loan, Note, User
-from webapp.services import search
+from webapp.services import clock, search
 from webapp.services.clock import now
 
 PICK_LIST_SIZE = 10
@@ -61,7 +61,7 @@ def expiry_flag(user, today=None):
     """Return 'expired', 'soon' (within EXPIRY_WARNING_DAYS) or None for USER's expiry date."""
     if user.expiry_date is None:
         return None
-    today = today or datetime.date.today()
+    today = today or clock.today()
     if user.expiry_date < today:
         return "expired"
     if user.expiry_date <= today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
@@ -94,7 +94,7 @@ class PatronSummary:
 
 def active_blocks(user, today=None):
     """Return the patron's blocks that have not expired."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     return list(prepared("blocks", Block, lambda: (
         Block.select()
         .where((Block.user == 0) & (Block.expires_on.is_null() | (Block.expires_on >= today)))

@@ -176,11 +176,11 @@ def from_text(field, text):
 
 
 def describe_segment(kind, values):
-    """Return a segment of KIND (a mapping of its fields and "segment") as the history describes it."""
+    """Return a segment of KIND (a mapping of its fields and 'segment') as the history shows it."""
     fields = SEGMENT_FIELDS[kind]
-    parts = [str(values[f]) for f in fields
-             if values[f] not in (None, "", False) and f not in SEGMENT_BOOLEANS]
-    parts.extend(label.lower() for flag, label in fields.items()
-                 if flag in SEGMENT_BOOLEANS and values[flag])
+    parts = [str(values.get(f)) for f in fields
+             if values.get(f) not in (None, "", False) and f not in SEGMENT_BOOLEANS]
+    parts.extend(fields[flag].lower() for flag in SEGMENT_BOOLEANS
+                 if flag in fields and values.get(flag))
     parts.append(f"({values['segment']})")
     return ", ".join(parts)

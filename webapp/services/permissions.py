@@ -1,10 +1,10 @@
 """Roles, the permissions they grant, and who holds which."""
 
 import dataclasses
-import datetime
 
 from webapp.db import prepared
 from webapp.models import RoleAssignment
+from webapp.services import clock
 from webapp.services.errors import Forbidden
 
 PERMISSIONS = {
@@ -69,7 +69,7 @@ def require_edit(actor, user):
 
 def active_assignments(user, today=None):
     """Return the user's role assignments that have not expired."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     held = prepared("role assignments", RoleAssignment,
                     lambda: RoleAssignment.select().where(RoleAssignment.user == 0), user.id)
     return [

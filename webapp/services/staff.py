@@ -4,10 +4,11 @@ import datetime
 
 from webapp.db import db
 from webapp.models import RoleAssignment, User
-from webapp.services import ValidationError, history, search
+from webapp.services import ValidationError, clock
 from webapp.services.clock import now
 from webapp.services.passwords import hash_secret, password_problem
 from webapp.services.permissions import ROLES
+from webapp.services.users import record_change
 
 
 def create_staff(identifier, password, role, *, first_name="", last_name="Staff",
@@ -36,21 +37,22 @@ def create_staff(identifier, password, role, *, first_name="", last_name="Staff"
             record_type="staff",
             account_type="internal",
             password_hash=hash_secret(password),
+            # Version 0: the write path that records the creation makes it the first version.
+            version=0,
             created_at=when,
             created_by=actor_name,
             modified_at=when,
             modified_by=actor_name,
         )
         RoleAssignment.create(user=user, role=role, expires_on=expires_on, assigned_by=actor_name)
-        history.record(user, actor_name, "system", [("Record", None, "created"),
-                                                    ("Role", None, role)], at=when)
-        search.index_users([user.id])
+        record_change(user, [("Record", None, "created"), ("Role", None, role)],
+                      actor=actor_name, via="system", at=when, reindex=True)
     return user
 
 
 def role_expiry_for_semester(today=None):
     """Return the end of the current semester, when student workers' roles end."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     return datetime.date(today.year, 12, 31) if today.month >= 8 else datetime.date(
         today.year, 7, 31
     )

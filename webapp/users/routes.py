@@ -1,25 +1,23 @@
 """The User Details page: tabs, Edit and Save, Open for Update, segments, password, account type."""
 
-import datetime
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-
-from webapp.models import RoleAssignment
-from webapp.security import current_actor, permission_required
-from webapp.services import EditConflict, ValidationError, fields, history
+from webapp.services import EditConflict, ValidationError, clock, fields, history
 from webapp.services import users as user_service
 from webapp.services.fields import SEGMENT_FIELDS
+from webapp.services.permissions import may_edit
 from webapp.services.users import SegmentChange, get_user
-from webapp.web import loaded_values, own_edits, wants_fragment
+from webapp.web import (
+    conflict_rows,
+    current_actor,
+    form_version,
+    loaded_values,
+    own_edits,
+    permission_required,
+    render,
+    segment_values,
+    wants_fragment,
+)
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -65,21 +63,13 @@ def _context(user, tab, **extra):
         "user": user,
         "tab": tab,
         "tabs": _tabs_for(user),
-        "labels": fields.LABELS,
         "provenance": user_service.provenance(user),
         "opened": opened_state(user.id),
-        "source_managed": fields.SOURCE_MANAGED,
-        "library_managed": fields.LIBRARY_MANAGED,
         "mode": "view",
         "errors": {},
         "values": None,
         "conflict": None,
-        "segment_fields": SEGMENT_FIELDS,
-        "segment_labels": fields.SEGMENT_LABELS,
-        "type_choices": fields.TYPE_CHOICES,
-        "user_groups": fields.USER_GROUPS,
         "libraries": user_service.library_choices(),
-        "may_edit": _may_edit(user),
     }
     if tab in TAB_KINDS:
         context["kinds"] = TAB_KINDS[tab]
@@ -87,10 +77,8 @@ def _context(user, tab, **extra):
     if tab == "history":
         context["history"] = history.for_user(user)
     if tab == "roles":
-        context["today"] = datetime.date.today()
-        context["roles"] = list(
-            RoleAssignment.select().where(RoleAssignment.user == user).order_by(RoleAssignment.role)
-        )
+        context["today"] = clock.today()
+        context["roles"] = user_service.role_assignments(user)
     context.update(extra)
     if context["values"] is None:
         context["values"] = user_service.form_values(user)
@@ -106,25 +94,13 @@ def _editable_values(user, opened):
             if not (locked and f in fields.SOURCE_MANAGED)}
 
 
-def _may_edit(user):
-    actor = current_actor()
-    if not actor.can("users.edit"):
-        return False
-    return user.record_type != "staff" or actor.can("users.admin")
-
-
 def _render(user, tab, status=200, **extra):
     """Render the whole page, or only the tabs area for an HTMX request."""
-    context = _context(user, tab, **extra)
-    template = "users/_tabs.html" if wants_fragment() else "users/details.html"
-    return render_template(template, **context), status
+    return render("users/details.html", "users/_tabs.html", status, **_context(user, tab, **extra))
 
 
 def _version():
-    raw = request.form.get("version", "")
-    if not raw.isdigit():
-        abort(400, "The form is missing the record's version. Reload the page and try again.")
-    return int(raw)
+    return form_version(request.form)
 
 
 @bp.route("/<int:user_id>")
@@ -132,7 +108,7 @@ def _version():
 def details(user_id):
     """Show a user's record on the General tab; edit=1 opens it for editing."""
     user = get_user(user_id)
-    if request.args.get("edit") and _may_edit(user):
+    if request.args.get("edit") and may_edit(current_actor(), user):
         return _render(user, "general", mode="edit")
     return _render(user, "general")
 
@@ -185,7 +161,7 @@ def save_general(user_id):
         return _render(current, "general", 409, mode="edit", values=values, conflict=conflict)
     _set_opened(user_id, None)
     flash("Saved.", "success")
-    if request.htmx:
+    if wants_fragment():
         return _render(saved, "general")
     return redirect(url_for("users.details", user_id=user_id))
 
@@ -193,11 +169,9 @@ def save_general(user_id):
 def _conflict_rows(current, submitted):
     """Return (label, their value, your value) for each field the two versions disagree on."""
     theirs = user_service.form_values(current)
-    rows = []
-    for field, mine in submitted.items():
-        if str(theirs.get(field, "")) != str(mine):
-            rows.append((fields.LABELS[field], theirs.get(field, ""), mine))
-    return {"rows": rows, "modified_by": current.modified_by, "modified_at": current.modified_at}
+    rows = [(fields.LABELS[field], theirs.get(field, ""), mine)
+            for field, mine in submitted.items() if str(theirs.get(field, "")) != str(mine)]
+    return conflict_rows(current, rows)
 
 
 @bp.route("/<int:user_id>/open", methods=["GET"])
@@ -219,7 +193,7 @@ def open_for_update(user_id):
     state = user_service.open_for_update(user_id, actor=current_actor(), protect=answer == "yes")
     _set_opened(user_id, state)
     user = get_user(user_id)
-    if request.htmx:
+    if wants_fragment():
         return _render(user, "general", mode="edit")
     return redirect(url_for("users.edit_general", user_id=user_id))
 
@@ -230,7 +204,7 @@ def cancel_edit(user_id):
     """Leave edit mode without saving; an opened record is closed again."""
     _set_opened(user_id, None)
     user = get_user(user_id)
-    if request.htmx:
+    if wants_fragment():
         return _render(user, "general")
     return redirect(url_for("users.details", user_id=user_id))
 
@@ -250,21 +224,9 @@ def release(user_id, field):
         return _render(user, "general", 409)
     flash(f"{fields.LABELS[field]} holds the source's value again.", "success")
     user = get_user(user_id)
-    if request.htmx:
+    if wants_fragment():
         return _render(user, "general")
     return redirect(url_for("users.details", user_id=user_id))
-
-
-def _segment_values(kind, prefix):
-    """Read the values of one segment form from request.form."""
-    values = {}
-    for field in SEGMENT_FIELDS[kind]:
-        name = f"{prefix}.{field}"
-        if field in fields.SEGMENT_BOOLEANS:
-            values[field] = request.form.get(name, "")
-        elif name in request.form:
-            values[field] = request.form[name]
-    return values
 
 
 def _segment_tab(kind):
@@ -288,7 +250,7 @@ def _save_segment(user_id, change, **render_extra):
     except EditConflict:
         return _render(get_user(user_id), tab, 409, submitted=change, stale=True, **render_extra)
     flash(f"{fields.SEGMENT_LABELS[change.kind]} saved.", "success")
-    if request.htmx:
+    if wants_fragment():
         return _render(get_user(user_id), tab)
     return redirect(url_for("users.tab", user_id=user_id, tab=tab))
 
@@ -298,7 +260,7 @@ def _save_segment(user_id, change, **render_extra):
 def add_segment(user_id, kind):
     """Add an email, phone, address, identifier, note or block."""
     _check_kind(kind)
-    change = SegmentChange(kind, "add", _segment_values(kind, f"{kind}.new"),
+    change = SegmentChange(kind, "add", segment_values(request.form, kind, f"{kind}.new"),
                            as_external=request.form.get("as_external") == "on")
     return _save_segment(user_id, change)
 
@@ -318,7 +280,7 @@ def edit_segment(user_id, kind, segment_id):
 def update_segment(user_id, kind, segment_id):
     """Save one segment's inline form."""
     _check_kind(kind)
-    change = SegmentChange(kind, "update", _segment_values(kind, f"{kind}.{segment_id}"),
+    change = SegmentChange(kind, "update", segment_values(request.form, kind, f"{kind}.{segment_id}"),
                            segment_id=segment_id)
     return _save_segment(user_id, change, editing=(kind, segment_id))
 
@@ -345,7 +307,7 @@ def set_password(user_id):
     except ValidationError as exc:
         return _render(user, "general", 422, password_errors=exc.errors)
     flash("Password set. The account's other sessions have ended.", "success")
-    if request.htmx:
+    if wants_fragment():
         return _render(get_user(user_id), "general")
     return redirect(url_for("users.details", user_id=user_id))
 
@@ -393,8 +355,7 @@ def add():
     email = {"address": form.get("emails.new.address", ""),
              "email_type": form.get("emails.new.email_type", "personal")}
     context = {"values": values, "identifier": identifier, "email": email, "errors": {},
-               "duplicates": [], "user_groups": fields.USER_GROUPS,
-               "type_choices": fields.TYPE_CHOICES, "labels": fields.LABELS}
+               "duplicates": []}
     if request.method == "GET":
         return render_template("users/add.html", **context)
     duplicates = user_service.possible_duplicates(dict(values, email=email["address"]))

@@ -1,12 +1,10 @@
 """User search: the results page behind the persistent search box."""
 
-from flask import current_app, redirect, render_template, request, url_for
-from htmx_flask import make_response
+from flask import current_app, redirect, request, url_for
 
-from webapp.security import permission_required
 from webapp.services import search as user_search
 from webapp.users.routes import bp
-from webapp.web import wants_fragment
+from webapp.web import hx_headers, permission_required, render, wants_fragment
 
 # The search box's maxlength: longer text is cut, never an error.
 MAX_QUERY = 200
@@ -41,7 +39,7 @@ def search():
         if user is not None:
             target = url_for("users.details", user_id=user.id)
             if request.htmx:
-                return make_response("", 200, redirect=target)
+                return hx_headers("", redirect=target)
             return redirect(target)
     page_size = current_app.config["SEARCH_PAGE_SIZE"]
     page = _page_number(request.args.get("page"))
@@ -50,11 +48,9 @@ def search():
         results = user_search.search_users(query, filters, results.pages, page_size)
     context = {"results": results, "filters": filters, "filter_labels": FILTER_LABELS,
                "max_term_matches": user_search.MAX_TERM_MATCHES}
-    if not wants_fragment():
-        return render_template("users/search.html", **context)
-    fragment = render_template("users/_results.html", **context)
-    if live:
+    response = render("users/search.html", "users/_results.html", **context)
+    if live and wants_fragment():
         # Pauses while typing refine one search: the address is replaced, not pushed, so
         # Back leaves the search instead of stepping through every pause.
-        return make_response(fragment, replace_url=request.full_path.rstrip("?"))
-    return fragment
+        return hx_headers(response, replace_url=request.full_path.rstrip("?"))
+    return response

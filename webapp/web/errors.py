@@ -1,11 +1,12 @@
 """Error pages, as a whole page or as a fragment for an HTMX request."""
 
-from flask import g, render_template, request
+from flask import g
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.services import Forbidden, NotFound
 from webapp.services.permissions import roles_granting
+from webapp.web.htmx import render
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Reload the page and try again."),
@@ -33,10 +34,7 @@ def render_error(code, detail=None):
         "missing_permission": missing,
         "granting_roles": roles_granting(missing) if missing else [],
     }
-    template = "errors/_error.html" if request.headers.get("HX-Request") == "true" else (
-        "errors/error.html"
-    )
-    return render_template(template, **context), code
+    return render("errors/error.html", "errors/_error.html", code, **context)
 
 
 def init_app(app):

@@ -1,0 +1,219 @@
+"""Checking what a staff member typed: general fields, segments, versions, identifiers."""
+
+import dataclasses
+
+from email_validator import EmailNotValidError, validate_email
+
+from webapp.models import SEGMENT_MODELS, Identifier, Library, User
+from webapp.services import EditConflict, ValidationError
+from webapp.services.fields import (
+    BOOLEAN_FIELDS,
+    DATE_FIELDS,
+    GENERAL_FIELDS,
+    LABELS,
+    REQUIRED,
+    SEGMENT_BOOLEANS,
+    SEGMENT_DATES,
+    SEGMENT_FIELDS,
+    SEGMENT_REQUIRED,
+    STATUSES,
+    TYPE_CHOICES,
+    USER_GROUPS,
+    max_length,
+    parse_date,
+    parse_flag,
+)
+
+
+@dataclasses.dataclass
+class SegmentChange:
+    """One change to a repeatable part: add, update or remove a segment."""
+
+    kind: str
+    action: str  # add | update | remove
+    values: dict = dataclasses.field(default_factory=dict)
+    segment_id: int | None = None
+    as_external: bool = False
+
+    def key(self, field):
+        """Return the form name of FIELD of this segment, which errors are keyed by."""
+        return f"{self.kind}.{self.segment_id if self.segment_id else 'new'}.{field}"
+
+
+def check_version(user, version, submitted):
+    """Raise EditConflict unless VERSION is the version of USER the form was loaded with."""
+    if version is None or int(version) != user.version:
+        raise EditConflict(user, submitted)
+
+
+def _convert(field, raw, is_date, key, cleaned, errors):
+    """Store a checkbox or date value in CLEANED, or its error under KEY in ERRORS."""
+    if not is_date:
+        try:
+            cleaned[field] = parse_flag(raw)
+        except ValueError:
+            # A checkbox sends "on" or nothing; anything else is not a tick.
+            cleaned[field] = False
+        return
+    try:
+        cleaned[field] = parse_date(raw)
+    except ValueError:
+        errors[key] = "Enter a date as YYYY-MM-DD."
+
+
+def _general_problem(field, text):
+    """Return the error of a general text FIELD holding TEXT, or None."""
+    if field in REQUIRED and not text:
+        return f"{LABELS[field]} is required."
+    limit = max_length(User, field)
+    if len(text) > limit:
+        return f"Use at most {limit} characters."
+    if field == "user_group" and text not in USER_GROUPS:
+        return "Choose a user group from the list."
+    if field == "status" and text not in STATUSES:
+        return "Choose active or inactive."
+    return None
+
+
+def _library(text, cleaned, errors):
+    if not text:
+        cleaned["rs_library"] = None
+    elif not text.isdigit() or Library.get_or_none(Library.id == int(text)) is None:
+        errors["rs_library"] = "Choose a library from the list."
+    else:
+        cleaned["rs_library"] = int(text)
+
+
+def clean_general(values, user=None):
+    """Return VALUES (strings) converted for storage, or raise ValidationError with every error."""
+    errors, cleaned = {}, {}
+    for field, raw in values.items():
+        if field not in GENERAL_FIELDS:
+            continue
+        if field in BOOLEAN_FIELDS or field in DATE_FIELDS:
+            _convert(field, raw, field in DATE_FIELDS, field, cleaned, errors)
+            continue
+        text = "" if raw is None else str(raw).strip()
+        if field == "rs_library" and text:
+            _library(text, cleaned, errors)
+            continue
+        problem = _general_problem(field, text)
+        if problem:
+            errors[field] = problem
+        elif field == "rs_library":
+            cleaned[field] = None
+        else:
+            cleaned[field] = text
+    _check_dates(cleaned, user, errors)
+    _check_primary(cleaned, user, errors)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check_dates(cleaned, user, errors):
+    expiry = cleaned.get("expiry_date", user.expiry_date if user else None)
+    purge = cleaned.get("purge_date", user.purge_date if user else None)
+    if expiry and purge and purge < expiry and "purge_date" not in errors:
+        errors["purge_date"] = "The purge date cannot be before the expiry date."
+
+
+def _check_primary(cleaned, user, errors):
+    unchanged = user is not None and cleaned.get("primary_id") == getattr(user, "primary_id", None)
+    if "primary_id" in cleaned and not errors.get("primary_id") and not unchanged:
+        problem = identifier_taken(cleaned["primary_id"], user, for_primary=True)
+        if problem:
+            errors["primary_id"] = problem
+
+
+def identifier_taken(value, user=None, *, segment_id=None, for_primary=False):
+    """Return a message if VALUE identifies another user (or twice this one), else None."""
+    owner = User.get_or_none(User.primary_id == value)
+    if owner is not None and (user is None or owner.id != user.id):
+        return "Another user already has this identifier."
+    ident = Identifier.get_or_none(Identifier.value == value)
+    if ident is None or ident.id == segment_id:
+        return None
+    if user is None or ident.user_id != user.id:
+        return "Another user already has this identifier."
+    return None if for_primary else "This user already has this identifier."
+
+
+def _segment_fields(change, cleaned, errors):
+    """Convert the typed fields of CHANGE into CLEANED, errors into ERRORS."""
+    model = SEGMENT_MODELS[change.kind]
+    for field in SEGMENT_FIELDS[change.kind]:
+        if field not in change.values:
+            continue
+        raw = change.values[field]
+        if field in SEGMENT_BOOLEANS or field in SEGMENT_DATES:
+            _convert(field, raw, field in SEGMENT_DATES, change.key(field), cleaned, errors)
+            continue
+        text = "" if raw is None else str(raw).strip()
+        limit = max_length(model, field)
+        if len(text) > limit:
+            errors[change.key(field)] = f"Use at most {limit} characters."
+        elif field in TYPE_CHOICES and text and text not in TYPE_CHOICES[field]:
+            errors[change.key(field)] = "Choose a type from the list."
+        else:
+            cleaned[field] = text
+
+
+def _check_required(change, cleaned, errors):
+    # An added segment needs every required field; an update only those it sends.
+    for field in SEGMENT_REQUIRED[change.kind]:
+        missing = not cleaned.get(field) if change.action == "add" else (
+            field in cleaned and not cleaned[field])
+        if missing and change.key(field) not in errors:
+            errors[change.key(field)] = f"{SEGMENT_FIELDS[change.kind][field]} is required."
+
+
+def clean_segment(change, user=None):
+    """Return the cleaned values of a segment change, or raise ValidationError."""
+    errors, cleaned = {}, {}
+    _segment_fields(change, cleaned, errors)
+    _check_required(change, cleaned, errors)
+    if change.kind == "emails" and cleaned.get("address") and change.key("address") not in errors:
+        try:
+            validate_email(cleaned["address"], check_deliverability=False)
+        except EmailNotValidError:
+            errors[change.key("address")] = "Enter an email address such as name@example.org."
+    if change.kind == "identifiers" and cleaned.get("value") and change.key("value") not in errors:
+        problem = identifier_taken(cleaned["value"], user, segment_id=change.segment_id)
+        if problem:
+            errors[change.key("value")] = problem
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def clean_changes(changes, user=None, errors=None):
+    """Return [(change, cleaned values)] for CHANGES, adding every problem to ERRORS."""
+    errors = {} if errors is None else errors
+    cleaned_segments = []
+    for change in changes:
+        try:
+            cleaned_segments.append((change, clean_segment(change, user)))
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    _check_preferred(cleaned_segments, errors)
+    _check_new_identifiers_distinct(cleaned_segments, errors)
+    return cleaned_segments
+
+
+def _check_preferred(cleaned_segments, errors):
+    """Add an error where a change would leave more than one preferred entry of a kind."""
+    for kind in ("emails", "phones", "addresses"):
+        marked = [c for c, v in cleaned_segments if c.kind == kind and v.get("preferred")]
+        if len(marked) > 1:
+            errors[marked[1].key("preferred")] = "Only one entry can be preferred."
+
+
+def _check_new_identifiers_distinct(cleaned_segments, errors):
+    seen = {}
+    for change, values in cleaned_segments:
+        if change.kind == "identifiers" and values.get("value"):
+            folded = values["value"].lower()
+            if folded in seen:
+                errors[change.key("value")] = "The same identifier is entered twice."
+            seen[folded] = change

@@ -1,0 +1,35 @@
+"""What every blueprint shares: htmx answers, edit-form helpers, security, errors, templates."""
+
+from webapp.web import errors, security, templating
+from webapp.web.forms import (
+    conflict_rows,
+    form_version,
+    loaded_values,
+    own_edits,
+    segment_values,
+)
+from webapp.web.htmx import hx_headers, render, wants_fragment
+from webapp.web.security import current_actor, permission_required, public_route
+
+
+def init_app(app):
+    """Install the session and security headers, error handlers and template globals."""
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+
+__all__ = [
+    "conflict_rows",
+    "current_actor",
+    "form_version",
+    "hx_headers",
+    "init_app",
+    "loaded_values",
+    "own_edits",
+    "permission_required",
+    "public_route",
+    "render",
+    "segment_values",
+    "wants_fragment",
+]

@@ -1,0 +1,155 @@
+"""Who is signed in, what they may do, and the headers every response carries."""
+
+import functools
+import time
+
+from flask import abort, current_app, g, make_response, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import UserMixin, current_user, logout_user
+
+from webapp.extensions import login_manager
+from webapp.services import NotFound
+from webapp.services.permissions import Actor, permissions_of
+from webapp.services.users import get_user
+from webapp.web.htmx import hx_headers
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class StaffMember(UserMixin):
+    """A signed-in staff account and the permissions its active roles grant."""
+
+    def __init__(self, user, permissions):
+        self.user = user
+        self.permissions = permissions
+
+    def get_id(self):
+        # The session version in the id: bumping it invalidates every copy of the cookie.
+        return f"{self.user.id}:{self.user.session_version}"
+
+    @property
+    def name(self):
+        return self.user.primary_id
+
+    @property
+    def display_name(self):
+        return self.user.display_name
+
+    def can(self, permission):
+        return permission in self.permissions
+
+    def actor(self):
+        return Actor(self.user.primary_id, self.permissions, self.user.id)
+
+
+def may_sign_in(user, permissions):
+    """Tell whether USER may use the staff interface."""
+    return (
+        user is not None
+        and user.record_type == "staff"
+        and user.account_type == "internal"
+        and user.status == "active"
+        and bool(permissions)
+    )
+
+
+@login_manager.user_loader
+def load_staff_member(session_id):
+    """Return the signed-in staff member, or None when the session is no longer valid."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    try:
+        user = get_user(int(user_id))
+    except NotFound:
+        return None
+    if user is None or user.session_version != int(version):
+        return None
+    permissions = permissions_of(user)
+    if not may_sign_in(user, permissions):
+        return None
+    return StaffMember(user, permissions)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send an anonymous visitor to sign in; an HTMX request gets HX-Redirect instead of a form."""
+    target = url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if request.htmx:
+        return hx_headers(make_response("", 401), redirect=target)
+    return redirect(target)
+
+
+def current_actor():
+    """Return the Actor the services act for: the signed-in staff member."""
+    return current_user.actor()
+
+
+def permission_required(permission):
+    """Refuse the route (403) unless the signed-in staff member holds PERMISSION."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if permission is not None and not current_user.can(permission):
+                g.missing_permission = permission
+                abort(403)
+            return view(*args, **kwargs)
+
+        # Read by the role x route test: every route declares what it needs.
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator
+
+
+def public_route(view):
+    """Mark a route that needs no sign-in (the sign-in page)."""
+    view.public = True
+    return view
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        # An intranet box may well serve plain HTTP; behind HTTPS the cookie never leaks.
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def init_app(app):
+    """Install the session, idle timeout and security headers."""
+    app.session_interface = SessionInterface()
+
+    @app.before_request
+    def idle_timeout():
+        if not current_user.is_authenticated:
+            return None
+        limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        now = int(time.time())
+        last = session.get("seen", now)
+        if now - last > limit:
+            logout_user()
+            session.clear()
+            return login_manager.unauthorized()
+        if now - last >= 30:  # refresh the cookie twice a minute, not on every request
+            session["seen"] = now
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated and request.endpoint != "static":
+            headers["Cache-Control"] = "no-store"
+        if request.endpoint and request.endpoint != "static":
+            response.vary.add("HX-Request")
+        return response
