@@ -1,28 +1,13 @@
 """Administration pages: libraries, and synchronization of external accounts."""
 
-from flask import (
-    Blueprint,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from webapp.admin.forms import blank_upload, parse_upload
-from webapp.security import current_actor, permission_required
 from webapp.services import ValidationError, sync
 from webapp.services.libraries import all_libraries
-from webapp.web import wants_fragment
+from webapp.web import current_actor, hx_headers, permission_required, render, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.app_template_filter("thousands")
-def thousands(number):
-    """Write NUMBER with thousands separators: 12,345."""
-    return f"{number:,}"
 
 
 @bp.route("/")
@@ -35,14 +20,9 @@ def index():
 # ---------------------------------------------------------------- synchronization
 
 
-def _page_or_partial(page, partial, status=200, **context):
-    """Render PAGE, or only PARTIAL (which the page includes) for an HTMX request."""
-    return render_template(partial if wants_fragment() else page, **context), status
-
-
 def _run_page(run, status=200, problem=None):
     """Render the page of RUN (or its partial), with PROBLEM explaining a refusal."""
-    return _page_or_partial("admin/sync_run.html", "admin/_sync_run.html", status, run=run,
+    return render("admin/sync_run.html", "admin/_sync_run.html", status, run=run,
                             report=sync.report(run), problem=problem)
 
 
@@ -50,9 +30,7 @@ def _go_to_run(run):
     """Send the browser to the page of RUN (HX-Redirect for an HTMX request)."""
     target = url_for("admin.sync_run", run_id=run.id)
     if wants_fragment():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
+        return hx_headers(("", 204), redirect=target)
     return redirect(target, code=303)
 
 
@@ -80,7 +58,7 @@ def sync_upload():
             upload.errors.update(exc.errors)
         else:
             return _go_to_run(run)
-    return _page_or_partial("admin/sync.html", "admin/_sync_form.html", 422, values=upload.values,
+    return render("admin/sync.html", "admin/_sync_form.html", 422, values=upload.values,
                             errors=upload.errors, runs=sync.recent_runs())
 
 

@@ -1,10 +1,6 @@
 """The change history: who changed what, when, through what, with old and new values."""
 
 from webapp.models import History
-from webapp.services.fields import history_text
-
-# The old name the sync module still imports; it goes when services/sync lands.
-as_text = history_text
 
 
 def for_user(user, limit=200, offset=0):

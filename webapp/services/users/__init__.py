@@ -27,8 +27,6 @@ from webapp.services.users.validation import (
     identifier_taken,
 )
 
-# The old single-module name the sync module still imports; it goes when services/sync lands.
-_describe = describe
 
 __all__ = [
     "SegmentChange",
