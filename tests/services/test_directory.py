@@ -1,9 +1,8 @@
 """Directory sign-in: the LDAP_* settings and the checks that need no server."""
 
-import socket
-
 import pytest
 
+from tests.servers import free_port
 from webapp import config as defaults
 from webapp.services.directory import (
     DirectorySettings,
@@ -15,9 +14,7 @@ from webapp.services.directory import (
 
 def unused_ldap_url():
     """Return an ldap:// URL on 127.0.0.1 where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"ldap://127.0.0.1:{sock.getsockname()[1]}"
+    return f"ldap://127.0.0.1:{free_port()}"
 
 
 def test_defaults_are_off():
