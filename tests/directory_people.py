@@ -2,6 +2,9 @@
 
 import datetime
 
+import pytest
+
+from tests.servers.slapd import PEOPLE_DN, running_slapd, ssha
 from webapp.models import Identifier, RoleAssignment, User
 
 DESK_ROLE = "Circulation Desk Operator – Limited"
@@ -22,8 +25,8 @@ DIRECTORY_PEOPLE = {
 SHARED_MAIL = "desk@library.test"
 
 
-def directory_ldif(people_dn, ssha):
-    """Return the LDIF of DIRECTORY_PEOPLE under PEOPLE_DN, passwords hashed with SSHA."""
+def directory_ldif(people_dn=PEOPLE_DN):
+    """Return the LDIF of DIRECTORY_PEOPLE under PEOPLE_DN, passwords hashed as {SSHA}."""
     entries = []
     for n, (uid, (password, number)) in enumerate(DIRECTORY_PEOPLE.items()):
         # cn in the DN: the tricky uid stays out of the DN, where it would need escaping.
@@ -63,3 +66,23 @@ def directory_accounts():
         "grace": external("grace", account_type="internal", university_id="U7007"),
         "expired": external("expired", expires_on=datetime.date(2000, 1, 31)),
     }
+
+
+def directory_password(uid):
+    """Return the password DIRECTORY_PEOPLE's UID has in the directory."""
+    return DIRECTORY_PEOPLE[uid][0]
+
+
+def ldap_config(server, **overrides):
+    """Return the LDAP_* settings for SERVER: anonymous search under ou=people, short timeout."""
+    config = {"LDAP_URL": server.url, "LDAP_USER_BASE": server.people_dn,
+              "LDAP_TIMEOUT_SECONDS": 2}
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="module", name="directory")
+def directory_server(tmp_path_factory):
+    """A slapd holding DIRECTORY_PEOPLE for the whole module (tests.servers.slapd.Slapd)."""
+    with running_slapd(tmp_path_factory.mktemp("directory"), directory_ldif()) as server:
+        yield server

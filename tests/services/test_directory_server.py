@@ -7,7 +7,13 @@ import time
 import ldap3
 import pytest
 
-from tests.directory_people import DIRECTORY_PEOPLE, SHARED_MAIL, directory_ldif
+from tests.directory_people import (
+    SHARED_MAIL,
+    directory_ldif,
+    directory_password,
+    directory_server,  # noqa: F401 (the directory fixture)
+    ldap_config,
+)
 from tests.servers import free_port
 from tests.servers.slapd import PEOPLE_DN, running_slapd, ssha
 from webapp.services.directory import (
@@ -17,32 +23,19 @@ from webapp.services.directory import (
 )
 
 TIMEOUT = 2
-
-
-def password(uid):
-    return DIRECTORY_PEOPLE[uid][0]
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory):
-    """A slapd holding the test people, for the whole module."""
-    with running_slapd(tmp_path_factory.mktemp("directory"), directory_ldif(PEOPLE_DN, ssha)) as server:
-        yield server
+password = directory_password
 
 
 @pytest.fixture
 def own_directory(tmp_path):
-    """A slapd of this test's own, which the test may change, stop or kill."""
-    with running_slapd(tmp_path, directory_ldif(PEOPLE_DN, ssha)) as server:
+    """A slapd of this test's own, which the test may change."""
+    with running_slapd(tmp_path, directory_ldif()) as server:
         yield server
 
 
 def settings_for(server, **config):
     """Return directory settings for SERVER, anonymous search unless CONFIG says otherwise."""
-    values = {"LDAP_URL": server.url, "LDAP_USER_BASE": server.people_dn,
-              "LDAP_TIMEOUT_SECONDS": TIMEOUT}
-    values.update(config)
-    return DirectorySettings.from_config(values)
+    return DirectorySettings.from_config(ldap_config(server, LDAP_TIMEOUT_SECONDS=TIMEOUT, **config))
 
 
 def test_the_right_password_gives_the_match_value(directory):

@@ -3,6 +3,7 @@
 from peewee import fn
 
 from webapp.models import Identifier, User
+from webapp.services.directory import check_directory_password
 from webapp.services.permissions import permissions_of
 
 # Why an identity did not sign in, as the sign-in log records it for admins.
@@ -61,3 +62,15 @@ def match_external_account(value, match_identifier="primary_id"):
     if not permissions_of(user):
         raise IdentityRefused("no_role")
     return user
+
+
+def through_directory(identifier, password, settings):
+    """Return the account the directory vouches for when IDENTIFIER binds with PASSWORD.
+
+    Raises IdentityRefused ("bad_password" when the directory says no), and
+    DirectoryUnavailable when it gives no answer.
+    """
+    value = check_directory_password(identifier, password, settings)
+    if value is None:
+        raise IdentityRefused("bad_password")
+    return match_external_account(value, settings.match_identifier)
