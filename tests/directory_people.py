@@ -73,6 +73,17 @@ def directory_password(uid):
     return DIRECTORY_PEOPLE[uid][0]
 
 
+# (typed name, typed password, the reason the sign-in log records): one per identity rule.
+DIRECTORY_REFUSALS = [
+    ("bob", "not bob's password", "bad_password"),
+    ("carol", directory_password("carol"), "no_match"),
+    ("dana", directory_password("dana"), "several_matches"),
+    ("erin", directory_password("erin"), "inactive"),
+    ("frank", directory_password("frank"), "no_role"),
+    ("*", directory_password("alice"), "bad_password"),
+]
+
+
 def ldap_config(server, **overrides):
     """Return the LDAP_* settings for SERVER: anonymous search under ou=people, short timeout."""
     config = {"LDAP_URL": server.url, "LDAP_USER_BASE": server.people_dn,

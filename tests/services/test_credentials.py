@@ -4,6 +4,7 @@ import pytest
 
 from tests.conftest import PASSWORD, ROLE_LOGINS
 from tests.directory_people import (
+    DIRECTORY_REFUSALS,
     directory_accounts,
     directory_password,
     directory_server,  # noqa: F401 (the directory fixture)
@@ -39,14 +40,8 @@ def test_the_directory_match_can_be_an_identifier_type(accounts, directory):
     assert (user.id, how) == (accounts["alice"].id, "directory")
 
 
-@pytest.mark.parametrize("identifier, password, reason", [
-    ("bob", "not bob's password", "bad_password"),
-    ("carol", directory_password("carol"), "no_match"),
-    ("dana", directory_password("dana"), "several_matches"),
-    ("erin", directory_password("erin"), "inactive"),
-    ("frank", directory_password("frank"), "no_role"),
+@pytest.mark.parametrize("identifier, password, reason", DIRECTORY_REFUSALS + [
     ("nobody", "whatever it is", "bad_password"),
-    ("*", directory_password("alice"), "bad_password"),
     ("x*)(uid=*", directory_password("x*)(uid=*"), "no_match"),
 ])
 def test_every_refusal_has_its_reason(accounts, settings, identifier, password, reason):
