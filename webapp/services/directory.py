@@ -1,5 +1,6 @@
 """Check a name and password against the library's LDAP or Active Directory server."""
 
+import contextlib
 import dataclasses
 import ssl
 
@@ -97,10 +98,15 @@ def _bound_connection(settings, pool, user, password):
     connection = ldap3.Connection(pool, user=user, password=password,
                                   receive_timeout=settings.timeout, read_only=True,
                                   raise_exceptions=False, auto_bind=ldap3.AUTO_BIND_NONE)
-    connection.open()
-    if settings.start_tls and not connection.start_tls():
-        raise DirectoryUnavailable(f"StartTLS refused: {connection.result}")
-    return connection, connection.bind()
+    try:
+        connection.open()
+        if settings.start_tls and not connection.start_tls():
+            raise DirectoryUnavailable(f"StartTLS refused: {connection.result}")
+        return connection, connection.bind()
+    except BaseException:
+        with contextlib.suppress(LDAPException):
+            connection.unbind()
+        raise
 
 
 def _search_connection(settings, pool):
