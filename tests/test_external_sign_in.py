@@ -133,6 +133,13 @@ def test_an_internal_session_is_not_bounded_by_external_session_hours(ldap_app, 
     assert client.get("/desk/").status_code == 200
 
 
+def test_an_external_session_has_the_same_idle_timeout(ldap_app, client):
+    sign_in(client, "alice", people.directory_password("alice"))
+    with client.session_transaction() as session:
+        session["seen"] -= ldap_app.config["IDLE_TIMEOUT_MINUTES"] * 60 + 1
+    assert client.get("/desk/").status_code == 302
+
+
 def test_a_deactivated_account_is_signed_out(ldap_app, client):
     sign_in(client, "alice", people.directory_password("alice"))
     with db.connection_context():
