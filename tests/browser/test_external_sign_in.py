@@ -3,6 +3,7 @@
 import pytest
 
 from tests import directory_people as people
+from tests.browser.conftest import axe_violations, browser_sign_in
 from tests.directory_people import directory_server  # noqa: F401 (the directory fixture)
 from webapp.db import db
 
@@ -33,3 +34,16 @@ def test_a_wrong_directory_password_shows_the_generic_message(ldap_app, page):
     page.get_by_label("Password").fill("not alice's password")
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").inner_text().startswith("The identifier or password is not right")
+
+
+def test_sign_in_with_single_sign_on_offered_and_the_sign_ins_page_are_accessible(app, page):
+    app.config.update(SSO_HEADER="X-Remote-User", SSO_TRUSTED_PROXIES="10.0.0.0/8")
+    page.goto("/sign-in")
+    assert page.get_by_role("link", name="Sign in with single sign-on").is_visible()
+    assert axe_violations(page) == []
+    browser_sign_in(page, "User Administrator")
+    page.goto("/admin/sign-ins")
+    page.get_by_label("Outcome").select_option("success")
+    page.wait_for_url("**/admin/sign-ins?*outcome=success*")
+    assert page.locator("#sign-ins td", has_text="Signed in with the account's own password").count() >= 1
+    assert axe_violations(page) == []
