@@ -95,9 +95,12 @@ def _server_pool(settings):
 
 def _bound_connection(settings, pool, user, password):
     """Open a connection, StartTLS if asked, and simple-bind; return it and whether it bound."""
+    # No referral chasing: Active Directory refers to other domains' servers, which would
+    # take time beyond the timeout and are not the directory configured here.
     connection = ldap3.Connection(pool, user=user, password=password,
                                   receive_timeout=settings.timeout, read_only=True,
-                                  raise_exceptions=False, auto_bind=ldap3.AUTO_BIND_NONE)
+                                  raise_exceptions=False, auto_bind=ldap3.AUTO_BIND_NONE,
+                                  auto_referrals=False)
     try:
         connection.open()
         if settings.start_tls and not connection.start_tls():
