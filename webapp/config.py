@@ -26,3 +26,31 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_DURATION = 0
 WTF_CSRF_TIME_LIMIT = None
+
+# Directory sign-in (LDAP or Active Directory) for external accounts; off while LDAP_URL
+# is empty. LDAP_URL takes one or several ldap:// or ldaps:// URLs (blank- or
+# comma-separated), tried in order. The README's Configuration section has examples.
+LDAP_URL = ""
+LDAP_START_TLS = False
+LDAP_CA_FILE = ""
+LDAP_TIMEOUT_SECONDS = 5
+# The service account that searches for the person; both empty: an anonymous search.
+LDAP_BIND_DN = ""
+LDAP_BIND_PASSWORD = ""
+LDAP_USER_BASE = ""
+# {identifier} is what the person typed, with the filter's special characters escaped.
+LDAP_USER_FILTER = "(uid={identifier})"
+# The directory attribute, and what it is compared with here: primary_id or an identifier
+# type such as university_id.
+LDAP_MATCH_ATTRIBUTE = "uid"
+LDAP_MATCH_IDENTIFIER = "primary_id"
+
+# Single sign-on by a reverse proxy that puts the signed-in user in SSO_HEADER; off while
+# SSO_HEADER is empty. The header is believed only from SSO_TRUSTED_PROXIES (addresses or
+# networks, blank- or comma-separated).
+SSO_HEADER = ""
+SSO_TRUSTED_PROXIES = ""
+SSO_MATCH_IDENTIFIER = "primary_id"
+
+# Hours after which an external account signs in again, however active it has been.
+EXTERNAL_SESSION_HOURS = 12

@@ -1,9 +1,11 @@
-"""The synchronization upload form: what was posted, checked for presence only.
+"""The synchronization upload form, checked for presence only, and the Sign-ins filter.
 
 Every rule about the file and the source system is in services/sync.
 """
 
 import dataclasses
+
+from webapp.services.signins import SignInFilter
 
 
 @dataclasses.dataclass
@@ -42,3 +44,9 @@ def parse_upload(form, files):
     if not upload.errors:
         upload.filename, upload.data = posted.filename, posted.read()
     return upload
+
+
+def parse_sign_in_filter(args):
+    """Return the SignInFilter the Admin › Sign-ins query string ARGS asks for."""
+    return SignInFilter(**{name: args.get(name, "")[:100]
+                           for name in ("outcome", "reason", "identifier", "address")})

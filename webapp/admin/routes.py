@@ -2,8 +2,8 @@
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from webapp.admin.forms import blank_upload, parse_upload
-from webapp.services import ValidationError, sync
+from webapp.admin.forms import blank_upload, parse_sign_in_filter, parse_upload
+from webapp.services import ValidationError, signins, sync
 from webapp.services.libraries import all_libraries
 from webapp.web import current_actor, hx_headers, permission_required, render, wants_fragment
 
@@ -15,6 +15,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def index():
     """Show the libraries and what an administrator can do."""
     return render_template("admin/index.html", libraries=all_libraries())
+
+
+@bp.route("/sign-ins")
+@permission_required("users.admin")
+def sign_ins():
+    """List recent sign-in attempts with their outcome and reason, filtered."""
+    wanted = parse_sign_in_filter(request.args)
+    return render("admin/sign_ins.html", "admin/_sign_ins.html",
+                  attempts=signins.recent_sign_ins(wanted), wanted=wanted,
+                  outcomes=signins.OUTCOMES, reasons=signins.REASONS, limit=signins.PAGE_SIZE)
 
 
 # ---------------------------------------------------------------- synchronization

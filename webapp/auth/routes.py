@@ -1,19 +1,24 @@
 """Sign in, sign out, and the home page."""
 
-import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from webapp.auth.forms import SignInForm
 from webapp.services import auth
-from webapp.services.permissions import permissions_of
-from webapp.web.security import StaffMember, may_sign_in, permission_required, public_route
+from webapp.services.directory import DirectorySettings, DirectoryUnavailable
+from webapp.services.sso import SsoSettings
+from webapp.web.security import may_sign_in, permission_required, public_route, start_session
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = "The identifier or password is not right, or this account cannot sign in here."
+NOT_ANSWERING = "The directory is not answering; try again, or ask an administrator."
+
+# A wrong LDAP_* or SSO_* setting stops the app at start, not at the first sign-in.
+bp.record_once(lambda state: (DirectorySettings.from_config(state.app.config),
+                              SsoSettings.from_config(state.app.config)))
 
 
 def _safe_next(target):
@@ -46,21 +51,40 @@ def sign_in():
                 max_address=config["SIGNIN_MAX_FAILURES_PER_ADDRESS"],
                 window_minutes=config["SIGNIN_WINDOW_MINUTES"],
                 may_sign_in=may_sign_in,
+                directory=DirectorySettings.from_config(config),
             )
         except auth.Throttled:
             user, status = None, 429
             error = "Too many failed sign-ins. Wait a few minutes, then try again."
+        except DirectoryUnavailable:
+            current_app.logger.warning("sign-in: the directory is not answering", exc_info=True)
+            user, status, error = None, 503, NOT_ANSWERING
         if user is not None:
-            # A new session at sign-in: nothing of the anonymous session carries over.
-            session.clear()
-            login_user(StaffMember(user, permissions_of(user)), remember=False)
-            session["seen"] = int(time.time())
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("index"))
         if error is None:
             error, status = GENERIC_FAILURE, 401
     elif request.method == "POST":
         error, status = GENERIC_FAILURE, 401
     return render_template("auth/sign_in.html", form=form, error=error), status
+
+
+@bp.route("/sign-in/sso")
+@public_route
+def single_sign_on():
+    """Sign in the user whom the trusted reverse proxy names in the SSO_HEADER."""
+    settings = SsoSettings.from_config(current_app.config)
+    if not settings.header:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("index"))
+    user = auth.authenticate_by_header(request.headers.get(settings.header),
+                                       request.remote_addr or "", settings, may_sign_in=may_sign_in)
+    if user is None:
+        # From an untrusted address the header is ignored; the sign-in log says so.
+        return render_template("auth/sign_in.html", form=SignInForm(), error=GENERIC_FAILURE), 401
+    start_session(user)
+    return redirect(_safe_next(request.args.get("next")) or url_for("index"))
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -24,5 +24,7 @@ class SignInLog(BaseModel):
     at = DateTimeField(default=now, index=True)
     identifier = CharField(max_length=100, index=True)
     address = CharField(max_length=64, index=True)
-    event = CharField(max_length=20)  # success | failure | sign-out
+    event = CharField(max_length=20)  # success | failure | sign-out | throttled | sso
     success = BooleanField(default=False)
+    # How a sign-in succeeded or why it was refused: a key of services.signins.REASONS.
+    reason = CharField(max_length=30, default="", index=True)

@@ -5,8 +5,12 @@ import datetime
 from webapp.db import db
 from webapp.models import SignInLog, User
 from webapp.services.clock import now
-from webapp.services.passwords import check_secret
+from webapp.services.credentials import check_credentials, check_single_sign_on
+from webapp.services.directory import DirectoryUnavailable
 from webapp.services.permissions import permissions_of
+
+# The sign-in log's events that are attempts at a password.
+GUESSES = ("failure", "throttled")
 
 
 class Throttled(Exception):
@@ -16,7 +20,11 @@ class Throttled(Exception):
 def recent_failures(window_minutes, identifier=None, address=None):
     """Count failed sign-ins in the last WINDOW_MINUTES for an identifier or an address."""
     since = now() - datetime.timedelta(minutes=window_minutes)
-    query = SignInLog.select().where((SignInLog.at >= since) & (SignInLog.success == False))  # noqa: E712
+    # Only guesses count: not an outage, not a single sign-on (the proxy checked the person,
+    # and behind it every attempt has the proxy's address).
+    query = SignInLog.select().where((SignInLog.at >= since) & (SignInLog.success == False)  # noqa: E712
+                                     & SignInLog.event.in_(GUESSES)
+                                     & (SignInLog.reason != "directory_unavailable"))
     if identifier is not None:
         query = query.where(SignInLog.identifier == identifier.lower())
     if address is not None:
@@ -25,37 +33,54 @@ def recent_failures(window_minutes, identifier=None, address=None):
 
 
 def authenticate(identifier, password, address, *, max_account, max_address, window_minutes,
-                 may_sign_in):
+                 may_sign_in, directory=None):
     """Return the user whose credentials these are and who may sign in, else None.
 
-    Raises Throttled when the account or the address has failed too often recently;
-    every attempt is written to the sign-in log.
+    Raises Throttled when the account or the address has failed too often recently, and
+    DirectoryUnavailable when the DIRECTORY settings' server gives no answer; every attempt
+    is written to the sign-in log with its reason.
     """
     identifier = (identifier or "").strip()
     if (
         recent_failures(window_minutes, identifier=identifier) >= max_account
         or recent_failures(window_minutes, address=address) >= max_address
     ):
-        log(identifier, address, "throttled", False)
+        log(identifier, address, "throttled", False, "throttled")
         raise Throttled()
-    user = User.get_or_none(User.primary_id == identifier) if identifier else None
-    # check_secret runs even without a user, so a wrong identifier takes as long as a wrong password.
-    ok = check_secret(user.password_hash if user else None, password or "")
-    if ok and may_sign_in(user, permissions_of(user)):
-        log(identifier, address, "success", True)
+    try:
+        user, reason = check_credentials(identifier, password, directory)
+    except DirectoryUnavailable:
+        log(identifier, address, "failure", False, "directory_unavailable")
+        raise
+    return _admitted(user, reason, identifier, address, may_sign_in)
+
+
+def authenticate_by_header(header_value, address, settings, *, may_sign_in):
+    """Return the user a single sign-on header names, believed only from a trusted proxy, else None."""
+    user, reason = check_single_sign_on(header_value, address, settings)
+    claimed = (header_value or "").strip()
+    return _admitted(user, reason, claimed if claimed.isprintable() else "?", address, may_sign_in,
+                     events=("sso", "sso"))
+
+
+def _admitted(user, reason, identifier, address, may_sign_in, events=("success", "failure")):
+    """Log the outcome of a sign-in and return USER if it may sign in, else None."""
+    if user is not None and may_sign_in(user, permissions_of(user)):
+        log(identifier, address, events[0], True, reason)
         return user
-    log(identifier, address, "failure", False)
+    log(identifier, address, events[1], False, reason if user is None else "not_staff")
     return None
 
 
-def log(identifier, address, event, success):
-    """Write one line of the sign-in log."""
+def log(identifier, address, event, success, reason=""):
+    """Write one line of the sign-in log (never a password)."""
     with db.atomic():
         SignInLog.create(
             identifier=(identifier or "")[:100].lower(),
             address=(address or "")[:64],
             event=event,
             success=success,
+            reason=reason[:30],
         )
 
 

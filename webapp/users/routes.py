@@ -21,6 +21,9 @@ from webapp.web import (
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
+EXTERNAL_SIGN_IN = (" It has no password here: it signs in through the library's directory or"
+                    " single sign-on, while it holds an active role.")
+
 TABS = {
     "general": "General",
     "contact": "Contact",
@@ -331,7 +334,8 @@ def account_type(user_id):
         except EditConflict:
             errors = {"version": "Someone else changed this record meanwhile. Look again."}
         else:
-            flash(f"The account is {to} now. Every value was kept.", "success")
+            flash(f"The account is {to} now. Every value was kept."
+                  + (EXTERNAL_SIGN_IN if to == "external" else ""), "success")
             return redirect(url_for("users.details", user_id=user_id))
         status = 409 if "version" in errors else 422
         user = get_user(user_id)

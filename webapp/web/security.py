@@ -5,7 +5,7 @@ import time
 
 from flask import abort, current_app, g, make_response, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import UserMixin, current_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 
 from webapp.extensions import login_manager
 from webapp.services import NotFound
@@ -50,7 +50,6 @@ def may_sign_in(user, permissions):
     return (
         user is not None
         and user.record_type == "staff"
-        and user.account_type == "internal"
         and user.status == "active"
         and bool(permissions)
     )
@@ -122,6 +121,21 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
+def start_session(user):
+    """Sign USER in on a new session: nothing of the anonymous session carries over."""
+    session.clear()
+    login_user(StaffMember(user, permissions_of(user)), remember=False)
+    session["seen"] = session["signed_in_at"] = int(time.time())
+
+
+def _external_session_over(now):
+    """Tell whether the signed-in external account has had its EXTERNAL_SESSION_HOURS."""
+    if not current_user.user.is_external:
+        return False
+    hours = current_app.config["EXTERNAL_SESSION_HOURS"]
+    return now - session.get("signed_in_at", 0) > hours * 3600
+
+
 def init_app(app):
     """Install the session, idle timeout and security headers."""
     app.session_interface = SessionInterface()
@@ -133,7 +147,7 @@ def init_app(app):
         limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
         now = int(time.time())
         last = session.get("seen", now)
-        if now - last > limit:
+        if now - last > limit or _external_session_over(now):
             logout_user()
             session.clear()
             return login_manager.unauthorized()
