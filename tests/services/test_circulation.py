@@ -302,10 +302,10 @@ def test_relink_past_expiry_needs_the_override(desk):
     with pytest.raises(Forbidden):
         circulation.relink(DESK, loan.id)  # its original due date is past the expiry now
     with pytest.raises(Forbidden):
-        circulation.relink(DESK, loan.id, due_at=at(11))
-    assert circulation.relink(DESK, loan.id, due_at=at(10)).due_at == at(10)
+        circulation.relink(DESK, loan.id, due_on=TODAY + datetime.timedelta(days=11))
+    assert circulation.relink(DESK, loan.id, due_on=TODAY + datetime.timedelta(days=10)).due_at == at(10)
     circulation.declare_lost(DESK, loan.id)
-    assert circulation.relink(MANAGER, loan.id, due_at=at(28)).due_at == at(28)
+    assert circulation.relink(MANAGER, loan.id, due_on=TODAY + datetime.timedelta(days=28)).due_at == at(28)
 
 
 def test_relink_is_refused_when_the_item_is_on_loan_again(desk):
@@ -467,3 +467,34 @@ def test_an_item_on_loan_keeps_its_status_until_returned(desk):
         circulation.edit_item(ADMIN, item("BC1").id, {"barcode": "BC1", "title": "Book 1",
                                                        "library": desk["main"].id,
                                                        "status": "missing"})
+
+
+# What the desk lists
+
+
+def test_patron_loans_lists_the_newest_first_flags_overdue_and_closed_on_request(desk):
+    first = circulation.check_out(DESK, desk["ida"], "BC1")
+    desk["advance"](30)
+    second = circulation.check_out(DESK, desk["ida"], "BC2")
+    listed = circulation.patron_loans(DESK, desk["ida"])
+    assert [(line.loan.id, line.overdue) for line in listed.open] == [(second.id, False),
+                                                                        (first.id, True)]
+    assert listed.closed == []
+    circulation.return_item(DESK, "BC1")
+    desk["advance"](1)
+    circulation.declare_lost(DESK, second.id)
+    closed = circulation.patron_loans(DESK, desk["ida"], view="closed")
+    assert [loan.id for loan in closed.closed] == [second.id, first.id]
+    with pytest.raises(Forbidden):
+        circulation.patron_loans(ADMIN, desk["ida"])
+
+
+def test_returned_list_names_patron_and_overdue_of_each_return(desk):
+    on_time = circulation.check_out(DESK, desk["ida"], "BC1")
+    late = circulation.check_out(DESK, desk["ezra"], "BC2")
+    circulation.return_item(DESK, "BC1")
+    desk["advance"](40)
+    circulation.return_item(DESK, "BC2")
+    listed = circulation.returned_list(DESK, [str(on_time.id), str(late.id), "junk"])
+    assert [(r.loan.id, r.patron.id, r.overdue) for r in listed] == [
+        (late.id, desk["ezra"], True), (on_time.id, desk["ida"], False)]

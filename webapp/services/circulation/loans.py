@@ -75,6 +75,11 @@ def get_loan(loan_id):
     return loan
 
 
+def loan_of_patron(loan_id, user_id):
+    """Return loan LOAN_ID if it is patron USER_ID's, else None."""
+    return Loan.get_or_none((Loan.id == loan_id) & (Loan.user == user_id))
+
+
 def patron_refusal(user, on):
     """Return the CirculationRefused that USER's account gives for a loan ON a date, or None."""
     if user.status != "active":
@@ -307,8 +312,8 @@ def found(actor, loan_id):
         return close_found(actor, loan, item)
 
 
-def relink(actor, loan_id, *, due_at=None, closing=None):
-    """Re-open closed lost loan LOAN_ID for its patron, with its due date or DUE_AT; send no notice."""
+def relink(actor, loan_id, *, due_on=None, closing=None):
+    """Re-open closed lost loan LOAN_ID for its patron, due as before or on DUE_ON; send no notice."""
     require(actor, "desk.use")
     with db.atomic():
         loan = get_loan(loan_id)
@@ -320,7 +325,9 @@ def relink(actor, loan_id, *, due_at=None, closing=None):
             raise CirculationRefused(f"The item {item.barcode} is on loan again.",
                                      "on_loan_elsewhere")
         user = loan.user
-        due = due_at or loan.due_at
+        due = loan.due_at
+        if due_on is not None:
+            due = datetime.datetime.combine(due_on, policies.closing_time(closing))
         cap = policies.expiry_cap(user.expiry_date, closing)
         if cap is not None and due > cap:
             require(actor, OVERRIDE, "The due date is past the patron's expiry date: only a "
