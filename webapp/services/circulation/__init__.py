@@ -10,6 +10,7 @@ from webapp.services.circulation.items import (
     find_by_barcode,
     get_item,
     import_items,
+    library_options,
     search_items,
 )
 from webapp.services.circulation.loans import (
@@ -82,6 +83,7 @@ __all__ = [
     "get_policy",
     "import_items",
     "is_default",
+    "library_options",
     "list_policies",
     "loan_of_patron",
     "open_loans",

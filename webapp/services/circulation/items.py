@@ -54,6 +54,12 @@ def search_items(query, limit=SEARCH_LIMIT):
     return rows[:limit], len(rows) > limit
 
 
+def library_options():
+    """Return (id, "name (code)") of every library, for the item and policy forms."""
+    return [(str(lib.id), f"{lib.name} ({lib.code})")
+            for lib in Library.select().order_by(Library.name)]
+
+
 def libraries_by_code():
     """Return {code: library id} of every library."""
     return dict(Library.select(Library.code, Library.id).tuples())
