@@ -1,4 +1,4 @@
-"""Circulation routes: the loans section of the Patron Services page."""
+"""Circulation routes: the desk's loans section, Return items, Admin › Items and Loan policies."""
 
 import datetime
 
@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import PASSWORD, ROLE_LOGINS, csrf_token_from
 from webapp.db import db
-from webapp.models import Item, Library, Loan, User
+from webapp.models import Item, Library, Loan, LoanPolicy, User
 
 OPERATOR = "Circulation Desk Operator"
 MANAGER = "Circulation Desk Manager"
@@ -119,6 +119,68 @@ def test_renew_renew_all_lost_found_and_relink(login_as, shelf):
     assert loan_of("IT1").status == "returned"
     again = client.post(f"/desk/loans/{loan.id}/found", headers=hx)
     assert again.status_code == 409
+
+
+def test_return_items_lists_each_return_with_patron_and_overdue(login_as, shelf):
+    client = login_as(OPERATOR)
+    check_out(client, shelf["external"], "IT1")
+    check_out(client, shelf["internal"], "IT2")
+    with db.connection_context():
+        Loan.update(due_at=datetime.datetime(2020, 1, 1)).where(Loan.item_barcode == "IT2").execute()
+    first = client.post("/circulation/return", data={"barcode": "IT1"},
+                        headers={"HX-Request": "true"})
+    earlier = loan_of("IT1").id
+    second = client.post("/circulation/return", data={"barcode": "IT2", "returned": [earlier]},
+                         headers={"HX-Request": "true"})
+    assert first.status_code == second.status_code == 200
+    page = second.get_data(as_text=True)
+    assert page.index("IT2") < page.index("IT1")
+    assert "Ida Inman" in page and "Ezra Exton" in page and "Overdue" in page
+    unknown = client.post("/circulation/return", data={"barcode": "IT3"})
+    assert unknown.status_code == 409 and "not on loan" in unknown.get_data(as_text=True)
+
+
+def test_admin_items_find_add_edit(login_as, shelf):
+    client = login_as(ADMIN)
+    with db.connection_context():
+        main = Library.get(Library.code == "MAIN").id
+    assert "Atlas 2" in client.get("/admin/items?q=atlas").get_data(as_text=True)
+    bad = client.post("/admin/items/new", data={"barcode": "it1", "title": "", "library": main})
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "Title is required." in text and 'value="it1"' in text
+    added = client.post("/admin/items/new", data={"barcode": "NEW1", "title": "Tides",
+                                                  "library": main})
+    assert added.status_code == 303
+    with db.connection_context():
+        item = Item.get(Item.barcode == "NEW1")
+    edited = client.post(f"/admin/items/{item.id}", data={"barcode": "NEW1", "title": "Tides II",
+                                                          "library": main, "status": "missing"},
+                         headers={"HX-Request": "true"})
+    assert edited.status_code == 204 and edited.headers["HX-Redirect"]
+    with db.connection_context():
+        assert (Item.get_by_id(item.id).title, Item.get_by_id(item.id).status) == ("Tides II",
+                                                                                    "missing")
+
+
+def test_admin_loan_policies_add_edit_delete_but_keep_the_default(login_as, app):
+    client = login_as(ADMIN)
+    page = client.get("/admin/loan-policies").get_data(as_text=True)
+    assert "Default" in page
+    form = {"user_group": "Faculty", "library": "", "loan_days": "90", "max_renewals": "5",
+            "max_loans": "50"}
+    assert client.post("/admin/loan-policies", data=form).status_code == 303
+    assert client.post("/admin/loan-policies", data=form).status_code == 422  # a second one
+    with db.connection_context():
+        faculty = LoanPolicy.get(LoanPolicy.user_group == "Faculty")
+        default = LoanPolicy.get(LoanPolicy.user_group == "")
+    saved = client.post(f"/admin/loan-policies/{faculty.id}", data=dict(form, loan_days="60"))
+    assert saved.status_code == 303
+    refused = client.post(f"/admin/loan-policies/{default.id}/delete")
+    assert refused.status_code == 422
+    assert client.post(f"/admin/loan-policies/{faculty.id}/delete").status_code == 303
+    with db.connection_context():
+        assert list(LoanPolicy.select().where(LoanPolicy.user_group == "Faculty")) == []
 
 
 def test_circulation_posts_need_the_csrf_token(csrf_app, shelf):
