@@ -65,7 +65,8 @@ def patrons(app):
                     due_at=stamp + datetime.timedelta(days=26))
         Loan.create(user=external, title="Returned Book", item_barcode="I-300",
                     loaned_at=stamp - datetime.timedelta(days=30),
-                    due_at=stamp - datetime.timedelta(days=2), returned_at=stamp)
+                    due_at=stamp - datetime.timedelta(days=2), returned_at=stamp,
+                    status="returned")
         search.index_users([internal.id, external.id])
     return {"internal": internal.id, "external": external.id}
 
@@ -323,9 +324,10 @@ def test_summary_shows_what_the_desk_needs(login_as, patrons):
     assert "Unpaid fine" in page and "Old block" not in page
     assert "Prefers large print" in page and "Registrar memo" not in page
     assert "ezra@uni.edu" in page.split('id="patron-emails">')[1].split("</dd>")[0]
-    loans = page.split('id="loans-heading"')[1]
-    assert "Loans <span class=\"muted\">(2)</span>" in page
-    overdue_row, current_row = loans.split("<tr")[2], loans.split("<tr")[3]
+    loans = page.split('id="open-loans"')[1]
+    assert "Open loans (2)" in page
+    # The newest loan first: the new one lands at the top as the desk scans.
+    current_row, overdue_row = loans.split("<tr")[2], loans.split("<tr")[3]
     assert "Rivers of the North" in overdue_row and "I-100" in overdue_row
     assert "Overdue" in overdue_row
     assert "The Quiet Archive" in current_row and "Overdue" not in current_row

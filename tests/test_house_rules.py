@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "webapp"
-BLUEPRINTS = ("auth", "users", "desk", "admin")
+BLUEPRINTS = ("auth", "users", "desk", "admin", "circulation")
 MODULES = sorted(ROOT.rglob("*.py"))
 
 

@@ -34,13 +34,14 @@ def create_app(test_config=None, instance_path=None):
     htmx.init_app(app)
     login_manager.init_app(app)
 
-    from webapp import admin, auth, desk, users, web
+    from webapp import admin, auth, circulation, desk, users, web
 
     web.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(circulation.bp)
     app.add_url_rule("/", endpoint="index", view_func=auth.routes.home)
 
     from webapp import cli

@@ -211,3 +211,6 @@ def init_app(app):
     app.cli.add_command(db_cli)
     for command in (create_admin, demo, backup, serve, sync_users):
         app.cli.add_command(command)
+    from webapp import circulation_cli
+
+    circulation_cli.init_app(app)

@@ -54,3 +54,10 @@ SSO_MATCH_IDENTIFIER = "primary_id"
 
 # Hours after which an external account signs in again, however active it has been.
 EXTERNAL_SESSION_HOURS = 12
+
+# When a loan is due on its last day (HH:MM, the server's clock).
+LIBRARY_CLOSING_TIME = "23:59"
+
+# Closed loans older than this many days are detached from their patrons by
+# `flask --app webapp anonymize-loans`; None keeps them.
+ANONYMIZE_LOANS_AFTER_DAYS = None

@@ -1,6 +1,6 @@
 """The Patron Services page."""
 
-from webapp.desk import routes
+from webapp.desk import loans, routes
 from webapp.desk.routes import bp
 
-__all__ = ["bp", "routes"]
+__all__ = ["bp", "loans", "routes"]

@@ -1,12 +1,13 @@
-"""The Edit User Info quick form: what was typed, and the user-service call it amounts to.
+"""The desk's forms: the Edit User Info quick form, and what the loans section's forms sent.
 
-The form checks nothing itself; every rule is in services/users.py save_user.
+The forms check nothing themselves; every rule is in the user and circulation services.
 """
 
+import datetime
 import re
 
+from webapp.services import ValidationError, fields
 from webapp.services import desk as desk_service
-from webapp.services import fields
 from webapp.services import users as user_service
 from webapp.services.users import SegmentChange
 
@@ -136,3 +137,19 @@ def _joined(values):
 def _yes_no(value):
     """Return a checkbox value as Yes or No."""
     return "Yes" if value == "on" else "No"
+
+
+def scanned_barcode(form):
+    """Return the barcode scanned or typed into a Scan item box."""
+    return (form.get("barcode") or "").strip()[:50]
+
+
+def relink_due_date(form):
+    """Return the due date given for a re-linked loan, or None to keep its own."""
+    typed = (form.get("due_date") or "").strip()
+    if not typed:
+        return None
+    try:
+        return datetime.date.fromisoformat(typed)
+    except ValueError as exc:
+        raise ValidationError({"due_date": "Give the due date as YYYY-MM-DD."}) from exc

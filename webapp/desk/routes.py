@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from webapp.desk.circulation import page_section
 from webapp.desk.forms import QuickForm
 from webapp.services import EditConflict, NotFound, ValidationError, fields
 from webapp.services import desk as desk_service
@@ -24,7 +25,7 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
 def _patron_context(user, mode="view", form=None, errors=None, conflict=None, focus=None,
-                    loaded=None):
+                    loaded=None, circulation=None):
     """Return what the patron panel templates need.
 
     LOADED is what the quick form's inputs held when it was first shown: after an edit
@@ -43,6 +44,7 @@ def _patron_context(user, mode="view", form=None, errors=None, conflict=None, fo
         "focus": focus,
         "address_labels": fields.SEGMENT_FIELDS["addresses"],
         "libraries": user_service.library_choices() if mode == "edit" else [],
+        "circulation": circulation or page_section(user, request.args),
     }
 
 
@@ -53,6 +55,11 @@ def _page(status=200, query="", lookup=None, missing_patron=False, user=None, **
         context.update(_patron_context(user, **panel))
     return render("desk/index.html", "desk/_fragment.html", status, part="desk/_workspace.html",
                   **context)
+
+
+def patron_page(user, status=200, circulation=None):
+    """Render the whole Patron Services page of USER, its loans section as CIRCULATION says."""
+    return _page(status, user=user, circulation=circulation)
 
 
 def _panel(user, status=200, **panel):

@@ -1,6 +1,7 @@
 """Database models, one module per aggregate."""
 
 from webapp.models.history import History, SignInLog
+from webapp.models.items import Item, LoanPolicy
 from webapp.models.libraries import Library, Setting
 from webapp.models.loans import Loan
 from webapp.models.roles import RoleAssignment
@@ -26,8 +27,10 @@ __all__ = [
     "FieldState",
     "History",
     "Identifier",
+    "Item",
     "Library",
     "Loan",
+    "LoanPolicy",
     "Note",
     "Phone",
     "RoleAssignment",

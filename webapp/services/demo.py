@@ -6,8 +6,9 @@ import random
 from unidecode import unidecode
 
 from webapp.db import db
-from webapp.models import Address, Email, Identifier, Library, Loan, Phone, User
+from webapp.models import Address, Email, Identifier, Library, Phone, User
 from webapp.services import clock
+from webapp.services.circulation import demo as circulation_demo
 from webapp.services.clock import now
 from webapp.services.staff import create_staff, role_expiry_for_semester
 from webapp.services.users import record_changes
@@ -26,10 +27,6 @@ LAST = ("Abebe", "Bauer", "Castillo", "Dubois", "Eriksen", "Fischer", "García",
         "Quinn", "Rossi", "Schmidt", "Tanaka", "Ueda", "Vargas", "Weber", "Xu", "Yilmaz",
         "Zhang", "Smith", "Smithson", "Nguyen", "Okafor")
 GROUPS = ("Undergraduate", "Graduate", "Faculty", "Staff", "Community")
-TITLES = ("An Introduction to Cataloguing", "The Library at Night", "Patterns of Inquiry",
-          "Rivers of the North", "A History of Reading", "Data and Society",
-          "The Quiet Archive", "Field Notes on Birds", "Practical Statistics",
-          "Letters from the Coast")
 
 
 def patron_rows(count, seed=2026, start=0):
@@ -108,7 +105,6 @@ def bulk_load_patrons(count, seed=2026, chunk=2000, progress=None):
 
 def load_demo(patrons=60, password="desk-demo-2026", seed=2026):
     """Load the demo libraries, staff, patrons and loans; return [(sign-in name, role)]."""
-    rng = random.Random(seed)
     with db.atomic():
         for code, name in (("MAIN", "Main Library"), ("LAW", "Law Library")):
             Library.get_or_create(code=code, defaults={"name": name})
@@ -119,19 +115,5 @@ def load_demo(patrons=60, password="desk-demo-2026", seed=2026):
                      expires_on=expires)
         staff.append((identifier, role))
     ids = bulk_load_patrons(patrons, seed=seed)
-    today = now()
-    with db.atomic():
-        loans = []
-        for uid in ids:
-            for _ in range(rng.randint(0, 3)):
-                loaned = today - datetime.timedelta(days=rng.randint(1, 40))
-                loans.append({
-                    "user": uid,
-                    "title": rng.choice(TITLES),
-                    "item_barcode": f"I{rng.randint(10**7, 10**8 - 1)}",
-                    "loaned_at": loaned,
-                    "due_at": loaned + datetime.timedelta(days=28),
-                })
-        if loans:
-            Loan.insert_many(loans).execute()
+    staff += circulation_demo.load_demo_circulation(ids, password, seed=seed)
     return staff

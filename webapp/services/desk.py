@@ -7,9 +7,8 @@ import dataclasses
 import datetime
 
 from webapp.db import prepared
-from webapp.models import SEGMENT_MODELS, Block, Loan, Note, User
+from webapp.models import SEGMENT_MODELS, Block, Note, User
 from webapp.services import clock, search
-from webapp.services.clock import now
 
 PICK_LIST_SIZE = 10
 EXPIRY_WARNING_DAYS = 30
@@ -70,17 +69,6 @@ def expiry_flag(user, today=None):
 
 
 @dataclasses.dataclass
-class DeskLoan:
-    """One open loan as the loans panel shows it."""
-
-    title: str
-    item_barcode: str
-    loaned_at: datetime.datetime
-    due_at: datetime.datetime
-    overdue: bool
-
-
-@dataclasses.dataclass
 class PatronSummary:
     """What the Patron Services page shows of a patron."""
 
@@ -88,7 +76,6 @@ class PatronSummary:
     expiry: str | None
     blocks: list
     desk_notes: list
-    loans: list
     contacts: dict  # kind -> the preferred segment, or None
 
 
@@ -111,18 +98,6 @@ def desk_notes(user):
     ), user.id, True))
 
 
-def open_loans(user, at=None):
-    """Return the patron's loans not yet returned, soonest due first, each flagged if overdue."""
-    at = at or now()
-    rows = prepared("loans", Loan, lambda: (
-        Loan.select(Loan.title, Loan.item_barcode, Loan.loaned_at, Loan.due_at)
-        .where((Loan.user == 0) & Loan.returned_at.is_null())
-        .order_by(Loan.due_at, Loan.id)
-    ), user.id)
-    return [DeskLoan(row.title, row.item_barcode, row.loaned_at, row.due_at, row.due_at < at)
-            for row in rows]
-
-
 def contact_entries(user, kind):
     """Return the user's entries of a contact KIND, the preferred one first."""
     model = SEGMENT_MODELS[kind]
@@ -143,7 +118,6 @@ def patron_summary(user, today=None):
         expiry=expiry_flag(user, today),
         blocks=active_blocks(user, today),
         desk_notes=desk_notes(user),
-        loans=open_loans(user),
         contacts={kind: preferred(user, kind) for kind in CONTACT_FIELDS},
     )
 
