@@ -124,7 +124,9 @@ def search_users(text, filters=None, page=1, page_size=25):
         results.too_short = bool(text.strip())
         return results
     where, params = queries.filter_sql(filters)
-    terms = queries.terms_match(term, where, params, MAX_TERM_MATCHES) if search_terms else {}
+    terms = (queries.terms_match(term, where, params, MAX_TERM_MATCHES,
+                                 searched_as_word=search_words and words == [term])
+             if search_terms else {})
     if terms is None:
         results.too_many = True
         return results

@@ -138,14 +138,16 @@ def words_match(words, where, params):
     return result
 
 
-def terms_match(term, where, params, limit):
+def terms_match(term, where, params, limit, *, searched_as_word=False):
     """Return {user_id: (tier, sort key)} of users with an identifier or email starting with TERM.
 
-    None when more than LIMIT rows match.
+    None when more than LIMIT rows match. SEARCHED_AS_WORD tells that TERM is also the one
+    word searched in the name rows.
     """
-    # An email starting with a plain word starts with that word: the name rows, which
-    # hold each email's leading word, already find it.
-    kinds = f"{IDENTIFIER}" if WORD.fullmatch(term) else f"{IDENTIFIER}, {EMAIL}"
+    # An email starting with that word starts with it: the name rows, which hold each
+    # email's leading word, already find it.
+    plain = searched_as_word and WORD.fullmatch(term)
+    kinds = f"{IDENTIFIER}" if plain else f"{IDENTIFIER}, {EMAIL}"
     # A range over the key, cut at LIMIT + 1 (bench: "search: identifier typed, live",
     # "search: email").
     rows = _rows(
