@@ -1,10 +1,8 @@
 """Staff accounts and their roles."""
 
-import datetime
-
 from webapp.db import db
 from webapp.models import RoleAssignment, User
-from webapp.services import ValidationError, clock
+from webapp.services import ValidationError, clock, settings
 from webapp.services.clock import now
 from webapp.services.passwords import hash_secret, password_problem
 from webapp.services.permissions import ROLES
@@ -52,7 +50,4 @@ def create_staff(identifier, password, role, *, first_name="", last_name="Staff"
 
 def role_expiry_for_semester(today=None):
     """Return the end of the current semester, when student workers' roles end."""
-    today = today or clock.today()
-    return datetime.date(today.year, 12, 31) if today.month >= 8 else datetime.date(
-        today.year, 7, 31
-    )
+    return settings.current_semester_end(today or clock.today())
