@@ -2,8 +2,10 @@
 
 import dataclasses
 
+from peewee import JOIN
+
 from webapp.db import prepared
-from webapp.models import RoleAssignment
+from webapp.models import Library, RoleAssignment, RoleScope
 from webapp.services import clock
 from webapp.services.errors import Forbidden
 
@@ -67,22 +69,63 @@ def require_edit(actor, user):
         raise Forbidden("Only a User Administrator edits a staff record.")
 
 
+def in_force(assignment, today):
+    """Tell whether ASSIGNMENT grants on TODAY: from its start through its expiry, both included."""
+    if assignment.starts_on is not None and today < assignment.starts_on:
+        return False
+    return assignment.expires_on is None or today <= assignment.expires_on
+
+
+def _scope_query():
+    return (RoleAssignment.select(RoleAssignment, RoleScope.library.alias("scope_library"))
+            .join(RoleScope, JOIN.LEFT_OUTER).where(RoleAssignment.user == 0)
+            .order_by(RoleAssignment.id))
+
+
 def active_assignments(user, today=None):
-    """Return the user's role assignments that have not expired."""
+    """Return the user's role assignments in force today, each with its scope's library_ids.
+
+    An empty library_ids means all libraries.
+    """
     today = today or clock.today()
-    held = prepared("role assignments", RoleAssignment,
-                    lambda: RoleAssignment.select().where(RoleAssignment.user == 0), user.id)
-    return [
-        a for a in held if a.role in ROLES and (a.expires_on is None or a.expires_on >= today)
-    ]
+    held = {}
+    for row in prepared("role assignments and scopes", RoleAssignment, _scope_query, user.id):
+        assignment = held.setdefault(row.id, row)
+        if not hasattr(assignment, "library_ids"):
+            assignment.library_ids = frozenset()
+        if row.scope_library is not None:
+            assignment.library_ids = assignment.library_ids | {row.scope_library}
+    return [a for a in held.values() if a.role in ROLES and in_force(a, today)]
 
 
-def permissions_of(user, today=None):
-    """Return the set of permissions the user's active roles grant."""
+def grants_at(assignment, library):
+    """Tell whether ASSIGNMENT applies at LIBRARY (an id; None: anywhere it is held)."""
+    return library is None or not assignment.library_ids or library in assignment.library_ids
+
+
+def permissions_of(user, today=None, library=None):
+    """Return the permissions the user's roles grant today at LIBRARY (None: at any library)."""
+    library = getattr(library, "id", library)
     granted = set()
     for assignment in active_assignments(user, today):
-        granted |= ROLES[assignment.role]
+        if grants_at(assignment, library):
+            granted |= ROLES[assignment.role]
     return frozenset(granted)
+
+
+def desk_libraries(user, today=None):
+    """Return the libraries where the user holds desk.use today, the main library first."""
+    scoped = set()
+    for assignment in active_assignments(user, today):
+        if "desk.use" not in ROLES[assignment.role]:
+            continue
+        if not assignment.library_ids:
+            return list(Library.select().order_by(Library.is_main.desc(), Library.name))
+        scoped |= assignment.library_ids
+    if not scoped:
+        return []
+    return list(Library.select().where(Library.id.in_(list(scoped)))
+                .order_by(Library.is_main.desc(), Library.name))
 
 
 def roles_granting(permission):

@@ -2,7 +2,8 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from webapp.services import EditConflict, ValidationError, clock, fields, history
+from webapp.services import EditConflict, ValidationError, fields, history
+from webapp.services import roles as role_service
 from webapp.services import users as user_service
 from webapp.services.fields import SEGMENT_FIELDS
 from webapp.services.permissions import may_edit
@@ -80,8 +81,7 @@ def _context(user, tab, **extra):
     if tab == "history":
         context["history"] = history.for_user(user)
     if tab == "roles":
-        context["today"] = clock.today()
-        context["roles"] = user_service.role_assignments(user)
+        context["roles"] = role_service.roles_of(user.id)
     context.update(extra)
     if context["values"] is None:
         context["values"] = user_service.form_values(user)
