@@ -7,7 +7,13 @@ import pytest
 from tests.conftest import ROLE_LOGINS
 from webapp.models import History, Library, RoleAssignment, SignInLog, User
 from webapp.services import EditConflict, Forbidden, ValidationError, clock, roles, settings
-from webapp.services.permissions import Actor, desk_libraries, permissions_of
+from webapp.services.permissions import (
+    Actor,
+    current_library,
+    desk_libraries,
+    permissions_of,
+    workplaces,
+)
 from webapp.services.roles import STUDENT_ROLE, StaffRecordNeeded
 
 GSA = "General System Administrator"
@@ -358,3 +364,16 @@ def test_staff_overview_filters_and_flags(dbc, day, sci, main_library):
     assert "SAM" in at_sci and "OLD" not in at_sci and ROLE_LOGINS[GSA] in at_sci
     desk_at_main = {h.user.primary_id for h in roles.staff_overview(role=DESK, library=main_library.id)}
     assert desk_at_main == {"OLD", ROLE_LOGINS[DESK]}
+
+
+def test_currently_at_is_chosen_among_the_libraries_of_the_desk_roles(dbc, day, sci, main_library):
+    law = Library.create(code="LAW", name="Law Library")
+    pia = patron(record_type="staff")
+    roles.assign_role(pia.id, "User Manager", [law.id], actor=actor_for(UA))
+    assert workplaces(pia) == [law]  # no desk role: where the scoped roles are
+    roles.assign_role(pia.id, STUDENT_ROLE, [sci.id, main_library.id], actor=actor_for(UA))
+    assert workplaces(pia) == [main_library, sci]
+    assert current_library(pia) == main_library
+    assert current_library(pia, chosen=sci.id) == sci
+    assert current_library(pia, chosen=law.id) == main_library  # not a desk library of theirs
+    assert workplaces(staff(UA)) == []  # unscoped roles only, none at the desk

@@ -113,12 +113,10 @@ def permissions_of(user, today=None, library=None):
     return frozenset(granted)
 
 
-def desk_libraries(user, today=None):
-    """Return the libraries where the user holds desk.use today, the main library first."""
+def _libraries_where(assignments):
+    """Return the libraries ASSIGNMENTS apply at (all, when one is unscoped), main library first."""
     scoped = set()
-    for assignment in active_assignments(user, today):
-        if "desk.use" not in ROLES[assignment.role]:
-            continue
+    for assignment in assignments:
         if not assignment.library_ids:
             return list(Library.select().order_by(Library.is_main.desc(), Library.name))
         scoped |= assignment.library_ids
@@ -126,6 +124,33 @@ def desk_libraries(user, today=None):
         return []
     return list(Library.select().where(Library.id.in_(list(scoped)))
                 .order_by(Library.is_main.desc(), Library.name))
+
+
+def desk_libraries(user, today=None):
+    """Return the libraries where the user holds desk.use today, the main library first."""
+    held = active_assignments(user, today)
+    return _libraries_where([a for a in held if "desk.use" in ROLES[a.role]])
+
+
+def workplaces(user, today=None):
+    """Return the libraries the user may say they are "Currently at", the default first.
+
+    The libraries of their desk roles; without a desk role, those of their scoped roles;
+    empty when every role they hold grants at all libraries and none is a desk role.
+    """
+    held = active_assignments(user, today)
+    desk = [a for a in held if "desk.use" in ROLES[a.role]]
+    return _libraries_where(desk or [a for a in held if a.library_ids])
+
+
+def current_library(user, chosen=None, today=None):
+    """Return the library USER works at: CHOSEN when it is one of their workplaces, else the first."""
+    places = workplaces(user, today)
+    chosen = getattr(chosen, "id", chosen)
+    for library in places:
+        if library.id == chosen:
+            return library
+    return places[0] if places else None
 
 
 def roles_granting(permission):
