@@ -377,3 +377,14 @@ def test_currently_at_is_chosen_among_the_libraries_of_the_desk_roles(dbc, day, 
     assert current_library(pia, chosen=sci.id) == sci
     assert current_library(pia, chosen=law.id) == main_library  # not a desk library of theirs
     assert workplaces(staff(UA)) == []  # unscoped roles only, none at the desk
+
+
+def test_access_says_what_each_permission_allows_and_which_role_gives_it(dbc, day, sci, main_library):
+    sam = patron("SAM", "staff")
+    roles.make_student_worker(sam.id, sci.id, actor=actor_for(UA))
+    access = {a.permission: a for a in roles.access_of(sam, library=sci.id)}
+    assert access["desk.use"].held and not access["users.edit"].held
+    assert [s.describe() for s in access["desk.use"].through] == [
+        f"{STUDENT_ROLE} at Science Library, until 2026-12-31"]
+    assert access["users.edit"].roles == (GSA, UA, "User Manager")
+    assert not roles.access_of(sam, library=main_library.id)[3].held  # desk.use, elsewhere
