@@ -366,16 +366,18 @@ def test_staff_overview_filters_and_flags(dbc, day, sci, main_library):
     assert desk_at_main == {"OLD", ROLE_LOGINS[DESK]}
 
 
-def test_currently_at_is_chosen_among_the_libraries_of_the_desk_roles(dbc, day, sci, main_library):
+def test_currently_at_is_chosen_among_the_libraries_of_their_roles(dbc, day, sci, main_library):
     law = Library.create(code="LAW", name="Law Library")
     pia = patron(record_type="staff")
     roles.assign_role(pia.id, "User Manager", [law.id], actor=actor_for(UA))
     assert workplaces(pia) == [law]  # no desk role: where the scoped roles are
     roles.assign_role(pia.id, STUDENT_ROLE, [sci.id, main_library.id], actor=actor_for(UA))
-    assert workplaces(pia) == [main_library, sci]
+    main_library.is_main = True
+    main_library.save()
+    assert workplaces(pia) == [main_library, law, sci]
     assert current_library(pia) == main_library
     assert current_library(pia, chosen=sci.id) == sci
-    assert current_library(pia, chosen=law.id) == main_library  # not a desk library of theirs
+    assert current_library(pia, chosen=sci.id + 100) == main_library  # not one of theirs
     assert workplaces(staff(UA)) == []  # unscoped roles only, none at the desk
 
 
@@ -388,3 +390,25 @@ def test_access_says_what_each_permission_allows_and_which_role_gives_it(dbc, da
         f"{STUDENT_ROLE} at Science Library, until 2026-12-31"]
     assert access["users.edit"].roles == (GSA, UA, "User Manager")
     assert not roles.access_of(sam, library=main_library.id)[3].held  # desk.use, elsewhere
+
+
+def test_synchronization_keeps_a_student_workers_role_and_deactivation_ends_access(dbc, day, sci):
+    from webapp.services import sync
+    from webapp.services.permissions import SYSTEM
+    from webapp.web.security import may_sign_in
+
+    header = b"external_id,primary_id,last_name,user_group\n"
+    sync.synchronize(header + b"S9,STU9,Student,Undergraduate\nS10,OTHER,Other,Graduate\n",
+                     filename="users.csv", source="SIS", actor=SYSTEM)
+    sam = User.get(User.primary_id == "STU9")
+    roles.make_student_worker(sam.id, sci.id, actor=actor_for(UA), confirm_staff=True)
+    sync.synchronize(header + b"S9,STU9,Renamed,Undergraduate\nS10,OTHER,Other,Graduate\n",
+                     filename="users.csv", source="SIS", actor=SYSTEM)
+    assert reload(sam).last_name == "Renamed" and held_roles(sam) == [STUDENT_ROLE]
+    assert permissions_of(sam, library=sci.id) == {"desk.use"}
+    sync.synchronize(header + b"S10,OTHER,Other,Graduate\n", filename="users.csv", source="SIS",
+                     actor=SYSTEM, deactivate_missing=True)
+    sam = reload(sam)
+    assert sam.status == "inactive" and held_roles(sam) == [STUDENT_ROLE]
+    assert not may_sign_in(sam, permissions_of(sam, library=sci.id))
+    assert "STU9" not in {h.user.primary_id for h in roles.who_can("desk.use")}

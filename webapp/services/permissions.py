@@ -9,13 +9,16 @@ from webapp.models import Library, RoleAssignment, RoleScope
 from webapp.services import clock
 from webapp.services.errors import Forbidden
 
+# What each permission allows, in the menus' and buttons' own words ("Why can't I…?" shows it).
 PERMISSIONS = {
-    "users.view": "User search and User Details (read)",
-    "users.edit": "Edit users, Open for Update, Edit User Info, segments, passwords",
-    "users.admin": "Staff records, account type, roles, synchronization",
-    "desk.use": "The Patron Services page",
-    "loans.override_expiry": "A due date past the patron's expiry date",
-    "system.admin": "Libraries and settings",
+    "users.view": "The search box, Users › Find users, and User Details (read)",
+    "users.edit": "Edit and Save, Open for Update, Edit User Info, Users › Add user, "
+                  "adding and removing entries, setting passwords",
+    "users.admin": "Editing staff records, the Roles tab, Admin › Staff, changing the account "
+                   "type, Admin › Synchronize users",
+    "desk.use": "Fulfillment › Checkout/Checkin › Manage Patron Services",
+    "loans.override_expiry": "Extend due date: a due date past the patron's expiry date",
+    "system.admin": "Admin › Libraries and Admin › Settings",
 }
 
 ROLES = {
@@ -103,14 +106,17 @@ def grants_at(assignment, library):
     return library is None or not assignment.library_ids or library in assignment.library_ids
 
 
-def permissions_of(user, today=None, library=None):
-    """Return the permissions the user's roles grant today at LIBRARY (None: at any library)."""
-    library = getattr(library, "id", library)
+def _granted(held, library):
     granted = set()
-    for assignment in active_assignments(user, today):
+    for assignment in held:
         if grants_at(assignment, library):
             granted |= ROLES[assignment.role]
     return frozenset(granted)
+
+
+def permissions_of(user, today=None, library=None):
+    """Return the permissions the user's roles grant today at LIBRARY (None: at any library)."""
+    return _granted(active_assignments(user, today), getattr(library, "id", library))
 
 
 def _libraries_where(assignments):
@@ -132,25 +138,44 @@ def desk_libraries(user, today=None):
     return _libraries_where([a for a in held if "desk.use" in ROLES[a.role]])
 
 
+def _workplaces_of(held):
+    return _libraries_where([a for a in held if "desk.use" in ROLES[a.role] or a.library_ids])
+
+
 def workplaces(user, today=None):
     """Return the libraries the user may say they are "Currently at", the default first.
 
-    The libraries of their desk roles; without a desk role, those of their scoped roles;
-    empty when every role they hold grants at all libraries and none is a desk role.
+    The libraries of their desk roles and of their scoped roles (every library when a desk
+    role is unscoped); empty when they hold only unscoped roles without desk access.
     """
-    held = active_assignments(user, today)
-    desk = [a for a in held if "desk.use" in ROLES[a.role]]
-    return _libraries_where(desk or [a for a in held if a.library_ids])
+    return _workplaces_of(active_assignments(user, today))
+
+
+def _pick(places, chosen):
+    chosen = getattr(chosen, "id", chosen)
+    return next((lib for lib in places if lib.id == chosen), places[0] if places else None)
 
 
 def current_library(user, chosen=None, today=None):
     """Return the library USER works at: CHOSEN when it is one of their workplaces, else the first."""
-    places = workplaces(user, today)
-    chosen = getattr(chosen, "id", chosen)
-    for library in places:
-        if library.id == chosen:
-            return library
-    return places[0] if places else None
+    return _pick(workplaces(user, today), chosen)
+
+
+@dataclasses.dataclass(frozen=True)
+class Working:
+    """What a signed-in staff member may do where they work, read once per request."""
+
+    permissions: frozenset
+    library: object  # the Library they are currently at, or None
+    workplaces: tuple  # the libraries they may choose from
+
+
+def working(user, chosen=None, today=None):
+    """Return USER's Working: the library CHOSEN (or their default) and what they may do there."""
+    held = active_assignments(user, today)
+    places = tuple(_workplaces_of(held))
+    library = _pick(places, chosen)
+    return Working(_granted(held, library.id if library else None), library, places)
 
 
 def roles_granting(permission):

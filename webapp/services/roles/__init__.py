@@ -23,6 +23,7 @@ from webapp.services.roles.review import (
     roles_of,
     staff_overview,
     state_of,
+    tab_choices,
     who_can,
 )
 from webapp.services.roles.rules import (
@@ -58,5 +59,6 @@ __all__ = [
     "scopes_of",
     "staff_overview",
     "state_of",
+    "tab_choices",
     "who_can",
 ]

@@ -5,11 +5,11 @@ import datetime
 
 from peewee import fn
 
-from webapp.models import RoleAssignment, SignInLog, User
-from webapp.services import clock
+from webapp.models import Library, RoleAssignment, SignInLog, User
+from webapp.services import clock, settings
 from webapp.services.errors import ValidationError
 from webapp.services.permissions import PERMISSIONS, ROLES, in_force, permissions_of, roles_granting
-from webapp.services.roles.rules import Scope, scopes_by_assignment
+from webapp.services.roles.rules import Scope, is_system_administrator, scopes_by_assignment
 
 EXPIRING_DAYS = 30
 
@@ -119,3 +119,12 @@ def access_of(user, library=None):
                tuple(roles_granting(permission)))
         for permission, allows in PERMISSIONS.items()
     ]
+
+
+def tab_choices(actor):
+    """Return what the Roles tab's forms offer ACTOR: libraries, the semester end, admin roles."""
+    libraries = list(Library.select().order_by(Library.is_main.desc(), Library.name))
+    return {"library_list": libraries,
+            "library_options": [(lib.id, lib.name) for lib in libraries],
+            "semester_end": settings.current_semester_end(clock.today()),
+            "may_give_admin_roles": is_system_administrator(actor)}
