@@ -198,3 +198,23 @@ def test_an_expired_role_grants_nothing_on_the_next_request(app, patrons):
         yesterday = datetime.date.today() - datetime.timedelta(days=1)
         RoleAssignment.update(expires_on=yesterday).where(RoleAssignment.id == aid).execute()
     assert student.get("/desk/").status_code == 302
+
+
+def test_deactivating_an_account_ends_its_sessions(app, patrons):
+    student = app.test_client()
+    assert sign_in(student, ROLE_LOGINS[STUDENT], PASSWORD).status_code == 302
+    with db.connection_context():
+        User.update(status="inactive").where(User.primary_id == ROLE_LOGINS[STUDENT]).execute()
+    assert student.get("/desk/").status_code == 302
+
+
+def test_roles_forms_need_the_csrf_token(csrf_app, patrons):
+    client = csrf_app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    sign_in_data = {"identifier": ROLE_LOGINS[UA], "password": PASSWORD,
+                    "csrf_token": page.split('name="csrf_token" value="')[1].split('"')[0]}
+    assert client.post("/sign-in", data=sign_in_data).status_code == 302
+    pid = patrons["internal"]
+    answer = client.post(f"/users/{pid}/roles", data={"version": "1", "role": "User Manager",
+                                                      "confirm_staff": "yes"})
+    assert answer.status_code == 400 and roles_of(pid) == []

@@ -5,7 +5,7 @@ import dataclasses
 from peewee import JOIN
 
 from webapp.db import prepared
-from webapp.models import Library, RoleAssignment, RoleScope
+from webapp.models import Library, RoleAssignment, RoleScope, User
 from webapp.services import clock
 from webapp.services.errors import Forbidden
 
@@ -21,8 +21,9 @@ PERMISSIONS = {
     "system.admin": "Admin › Libraries and Admin › Settings",
 }
 
+GSA = "General System Administrator"
 ROLES = {
-    "General System Administrator": frozenset(PERMISSIONS),
+    GSA: frozenset(PERMISSIONS),
     "User Administrator": frozenset({"users.view", "users.edit", "users.admin"}),
     "User Manager": frozenset({"users.view", "users.edit"}),
     "Circulation Desk Manager": frozenset({"users.view", "desk.use", "loans.override_expiry"}),
@@ -176,6 +177,18 @@ def working(user, chosen=None, today=None):
     places = tuple(_workplaces_of(held))
     library = _pick(places, chosen)
     return Working(_granted(held, library.id if library else None), library, places)
+
+
+def is_last_administrator(*, losing=(), deactivating=None, today=None):
+    """Tell whether LOSING (assignment ids) or DEACTIVATING (a user id) leaves no active GSA.
+
+    Counted are General System Administrator assignments in force today on active accounts.
+    """
+    today = today or clock.today()
+    held = [a for a in RoleAssignment.select().join(User)
+            .where((RoleAssignment.role == GSA) & (User.status == "active")) if in_force(a, today)]
+    gone = [a for a in held if a.id in losing or a.user_id == deactivating]
+    return bool(gone) and len(gone) == len(held)
 
 
 def roles_granting(permission):

@@ -3,12 +3,11 @@
 import dataclasses
 import datetime
 
-from webapp.models import Library, RoleAssignment, RoleScope, User
+from webapp.models import Library, RoleAssignment, RoleScope
 from webapp.services.errors import DomainError, EditConflict, Forbidden, NotFound, ValidationError
-from webapp.services.permissions import ROLES, in_force, require
+from webapp.services.permissions import GSA, ROLES, is_last_administrator, require
 from webapp.services.users import get_user
 
-GSA = "General System Administrator"
 # Roles that only a General System Administrator gives or removes.
 ADMIN_ROLES = (GSA, "User Administrator")
 STUDENT_ROLE = "Circulation Desk Operator – Limited"
@@ -67,12 +66,7 @@ def check_may_change(actor, user, role):
 
 def check_last_gsa(losing, today):
     """Raise Forbidden when LOSING (assignment ids) would leave no active General System Administrator."""
-    held = list(
-        RoleAssignment.select(RoleAssignment, User.status)
-        .join(User).where((RoleAssignment.role == GSA) & (User.status == "active"))
-    )
-    in_force_now = [a for a in held if in_force(a, today)]
-    if any(a.id in losing for a in in_force_now) and all(a.id in losing for a in in_force_now):
+    if is_last_administrator(losing=losing, today=today):
         raise Forbidden(
             "This is the last active General System Administrator: give another account "
             "that role first."
