@@ -135,7 +135,7 @@ def test_filters_live_in_the_url_and_stay_selected(login_as, patrons):
     assert '<option value="inactive" selected>' in html
     assert '<option value="internal" selected>' in html
     # The filters belong to the top bar's form, so a new query keeps them.
-    assert html.count('form="topbar-search"') == 4
+    assert html.count('form="topbar-search"') == 5  # four filters and their button
 
 
 def test_paging_links_keep_query_and_filters(login_as, patrons, app):

@@ -10,7 +10,8 @@
     if (!form || form.id !== "topbar-search") return;
     var params = event.detail.parameters;
     // Filters left at "Any" stay out of the URL that htmx pushes.
-    ["account_type", "record_type", "status"].forEach(function (name) {
+    document.querySelectorAll(".search-filter").forEach(function (filter) {
+      var name = filter.name;
       if (params[name] === "" && typeof params.delete === "function") params.delete(name);
     });
     var trigger = event.detail.triggeringEvent;

@@ -50,3 +50,47 @@ def parse_sign_in_filter(args):
     """Return the SignInFilter the Admin › Sign-ins query string ARGS asks for."""
     return SignInFilter(**{name: args.get(name, "")[:100]
                            for name in ("outcome", "reason", "identifier", "address")})
+
+
+@dataclasses.dataclass
+class StaffFilters:
+    """The filters of Admin › Staff, as the address holds them."""
+
+    role: str = ""
+    library: str = ""
+    expiring: bool = False
+
+    def query(self):
+        """Return the filters as query arguments, the empty ones left out."""
+        args = {"role": self.role, "library": self.library, "expiring": "1" if self.expiring else ""}
+        return {k: v for k, v in args.items() if v}
+
+
+def parse_staff_filters(args, role_names):
+    """Return the StaffFilters of the query ARGS; an unknown role or library filters nothing."""
+    role = args.get("role", "")
+    library = args.get("library", "")
+    return StaffFilters(role=role if role in role_names else "",
+                        library=library if library.isdigit() else "",
+                        expiring=args.get("expiring") == "1")
+
+
+BULK_ACTIONS = {"extend": "Extend to the end of next semester", "remove": "Remove role"}
+
+
+@dataclasses.dataclass
+class BulkAction:
+    """A posted action on several role assignments of Admin › Staff."""
+
+    action: str
+    assignment_ids: list
+    confirmed: bool
+
+
+def parse_bulk(form):
+    """Return the BulkAction of a posted FORM, or None when the action is unknown."""
+    action = form.get("action", "")
+    if action not in BULK_ACTIONS:
+        return None
+    ids = [i for i in form.getlist("assignment") if i.isdigit()]
+    return BulkAction(action, ids, form.get("confirm") == "yes")

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from webapp.admin.forms import blank_upload, parse_sign_in_filter, parse_upload
 from webapp.services import ValidationError, signins, sync
-from webapp.services.libraries import all_libraries
+from webapp.services.libraries import list_libraries
 from webapp.web import current_actor, hx_headers, permission_required, render, wants_fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -14,7 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @permission_required("system.admin")
 def index():
     """Show the libraries and what an administrator can do."""
-    return render_template("admin/index.html", libraries=all_libraries())
+    return render_template("admin/index.html", libraries=list_libraries())
 
 
 @bp.route("/sign-ins")

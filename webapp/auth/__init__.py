@@ -1,6 +1,6 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out, and the staff member's own account."""
 
-from webapp.auth import routes
+from webapp.auth import account, routes
 from webapp.auth.routes import bp
 
-__all__ = ["bp", "routes"]
+__all__ = ["account", "bp", "routes"]

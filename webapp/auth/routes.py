@@ -21,7 +21,7 @@ bp.record_once(lambda state: (DirectorySettings.from_config(state.app.config),
                               SsoSettings.from_config(state.app.config)))
 
 
-def _safe_next(target):
+def safe_next(target):
     """Return TARGET if it is a path on this site, else None."""
     if not target:
         return None
@@ -61,7 +61,7 @@ def sign_in():
             user, status, error = None, 503, NOT_ANSWERING
         if user is not None:
             start_session(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("index"))
         if error is None:
             error, status = GENERIC_FAILURE, 401
     elif request.method == "POST":
@@ -84,7 +84,7 @@ def single_sign_on():
         # From an untrusted address the header is ignored; the sign-in log says so.
         return render_template("auth/sign_in.html", form=SignInForm(), error=GENERIC_FAILURE), 401
     start_session(user)
-    return redirect(_safe_next(request.args.get("next")) or url_for("index"))
+    return redirect(safe_next(request.args.get("next")) or url_for("index"))
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -4,7 +4,7 @@ from webapp.models.history import History, SignInLog
 from webapp.models.items import Item, LoanPolicy
 from webapp.models.libraries import Library, Setting
 from webapp.models.loans import Loan
-from webapp.models.roles import RoleAssignment
+from webapp.models.roles import RoleAssignment, RoleScope
 from webapp.models.search import SearchEntry
 from webapp.models.sync import SyncRun, SyncState
 from webapp.models.users import (
@@ -34,6 +34,7 @@ __all__ = [
     "Note",
     "Phone",
     "RoleAssignment",
+    "RoleScope",
     "SearchEntry",
     "Setting",
     "SignInLog",

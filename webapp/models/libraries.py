@@ -1,6 +1,6 @@
 """Libraries of the institution and key/value settings."""
 
-from peewee import CharField, TextField
+from peewee import BooleanField, CharField, TextField
 
 from webapp.db import BaseModel
 
@@ -8,6 +8,8 @@ from webapp.db import BaseModel
 class Library(BaseModel):
     code = CharField(max_length=32, unique=True)
     name = CharField(max_length=200)
+    # The institution's main library: listed first, the default place to work at.
+    is_main = BooleanField(default=False)
 
 
 class Setting(BaseModel):

@@ -1,4 +1,4 @@
-"""Role assignments: a role, an optional library scope and an optional expiry."""
+"""Role assignments: a role, its library scope, and the days on which it grants."""
 
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField
 
@@ -11,7 +11,18 @@ from webapp.models.users import User
 class RoleAssignment(BaseModel):
     user = ForeignKeyField(User, backref="role_assignments", on_delete="CASCADE")
     role = CharField(max_length=60)
-    library = ForeignKeyField(Library, null=True, on_delete="CASCADE")
+    # Grants from starts_on through expires_on, both days included; None: no limit.
+    starts_on = DateField(null=True)
     expires_on = DateField(null=True)
     assigned_at = DateTimeField(default=now)
     assigned_by = CharField(max_length=100, default="system")
+
+
+class RoleScope(BaseModel):
+    """One library a role assignment is limited to; an assignment without any grants everywhere."""
+
+    assignment = ForeignKeyField(RoleAssignment, backref="scope", on_delete="CASCADE")
+    library = ForeignKeyField(Library, backref="role_scopes")
+
+    class Meta:
+        indexes = ((("assignment", "library"), True),)

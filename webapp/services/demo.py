@@ -19,6 +19,8 @@ DEMO_STAFF = (
     ("desk", "Circulation Desk Operator", "Dev", "Desk"),
     ("student", "Circulation Desk Operator – Limited", "Sam", "Student"),
 )
+# The Science Library (SCI) is the second library the circulation demo uses too.
+DEMO_LIBRARIES = (("MAIN", "Main Library"), ("SCI", "Science Library"), ("LAW", "Law Library"))
 FIRST = ("Amina", "Björn", "Chloé", "Dmitri", "Elif", "Farid", "Grace", "Hiroshi", "Inés",
          "Jonas", "Kaito", "Lena", "Mateo", "Nadia", "Oscar", "Priya", "Quentin", "Rosa",
          "Søren", "Tomás", "Uma", "Valentina", "Wei", "Ximena", "Yusuf", "Zoë")
@@ -106,13 +108,18 @@ def bulk_load_patrons(count, seed=2026, chunk=2000, progress=None):
 def load_demo(patrons=60, password="desk-demo-2026", seed=2026):
     """Load the demo libraries, staff, patrons and loans; return [(sign-in name, role)]."""
     with db.atomic():
-        for code, name in (("MAIN", "Main Library"), ("LAW", "Law Library")):
+        for code, name in DEMO_LIBRARIES:
             Library.get_or_create(code=code, defaults={"name": name})
+        if not Library.select().where(Library.is_main).exists():
+            Library.update(is_main=True).where(Library.code == "MAIN").execute()
+        science = Library.get(Library.code == "SCI")
     staff = []
     for identifier, role, first, last in DEMO_STAFF:
-        expires = role_expiry_for_semester() if identifier == "student" else None
+        # The student worker works at the Science Library until the semester ends.
+        student = identifier == "student"
         create_staff(identifier, password, role, first_name=first, last_name=last,
-                     expires_on=expires)
+                     expires_on=role_expiry_for_semester() if student else None,
+                     libraries=[science.id] if student else ())
         staff.append((identifier, role))
     ids = bulk_load_patrons(patrons, seed=seed)
     staff += circulation_demo.load_demo_circulation(ids, password, seed=seed)

@@ -1,19 +1,18 @@
 """Staff accounts and their roles."""
 
-import datetime
-
 from webapp.db import db
-from webapp.models import RoleAssignment, User
-from webapp.services import ValidationError, clock
+from webapp.models import RoleAssignment, RoleScope, User
+from webapp.services import ValidationError, clock, settings
 from webapp.services.clock import now
 from webapp.services.passwords import hash_secret, password_problem
 from webapp.services.permissions import ROLES
+from webapp.services.roles import scopes_of
 from webapp.services.users import record_change
 
 
 def create_staff(identifier, password, role, *, first_name="", last_name="Staff",
-                 user_group="Staff", expires_on=None, actor_name="system"):
-    """Create an internal staff account holding ROLE; return it."""
+                 user_group="Staff", expires_on=None, actor_name="system", libraries=()):
+    """Create an internal staff account holding ROLE (at LIBRARIES, ids; none: all); return it."""
     identifier = (identifier or "").strip()
     errors = {}
     if not identifier:
@@ -44,7 +43,12 @@ def create_staff(identifier, password, role, *, first_name="", last_name="Staff"
             modified_at=when,
             modified_by=actor_name,
         )
-        RoleAssignment.create(user=user, role=role, expires_on=expires_on, assigned_by=actor_name)
+        assignment = RoleAssignment.create(user=user, role=role, expires_on=expires_on,
+                                           assigned_by=actor_name)
+        if libraries:
+            RoleScope.insert_many([{"assignment": assignment, "library": library}
+                                   for library in libraries]).execute()
+            role = scopes_of(user.id)[assignment.id].describe()
         record_change(user, [("Record", None, "created"), ("Role", None, role)],
                       actor=actor_name, via="system", at=when, reindex=True)
     return user
@@ -52,7 +56,4 @@ def create_staff(identifier, password, role, *, first_name="", last_name="Staff"
 
 def role_expiry_for_semester(today=None):
     """Return the end of the current semester, when student workers' roles end."""
-    today = today or clock.today()
-    return datetime.date(today.year, 12, 31) if today.month >= 8 else datetime.date(
-        today.year, 7, 31
-    )
+    return settings.current_semester_end(today or clock.today())

@@ -1,6 +1,6 @@
-"""User search and User Details."""
+"""User search, User Details and its Roles tab."""
 
-from webapp.users import routes, search
+from webapp.users import roles, routes, search
 from webapp.users.routes import bp
 
-__all__ = ["bp", "routes", "search"]
+__all__ = ["bp", "roles", "routes", "search"]

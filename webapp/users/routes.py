@@ -2,7 +2,8 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
-from webapp.services import EditConflict, ValidationError, clock, fields, history
+from webapp.services import EditConflict, ValidationError, fields, history
+from webapp.services import roles as role_service
 from webapp.services import users as user_service
 from webapp.services.fields import SEGMENT_FIELDS
 from webapp.services.permissions import may_edit
@@ -43,7 +44,9 @@ TAB_KINDS = {
 
 
 def _tabs_for(user):
-    return {k: v for k, v in TABS.items() if k != "roles" or user.record_type == "staff"}
+    # A public record shows Roles to whoever may give it its first role.
+    shown = user.record_type == "staff" or current_actor().can("users.admin")
+    return {k: v for k, v in TABS.items() if k != "roles" or shown}
 
 
 def opened_state(user_id):
@@ -80,8 +83,8 @@ def _context(user, tab, **extra):
     if tab == "history":
         context["history"] = history.for_user(user)
     if tab == "roles":
-        context["today"] = clock.today()
-        context["roles"] = user_service.role_assignments(user)
+        context["holdings"] = role_service.roles_of(user.id)
+        context.update(role_service.tab_choices(current_actor()))
     context.update(extra)
     if context["values"] is None:
         context["values"] = user_service.form_values(user)
@@ -97,7 +100,7 @@ def _editable_values(user, opened):
             if not (locked and f in fields.SOURCE_MANAGED)}
 
 
-def _render(user, tab, status=200, **extra):
+def render_tab(user, tab, status=200, **extra):
     """Render the whole page, or only the tabs area for an HTMX request."""
     return render("users/details.html", "users/_tabs.html", status, **_context(user, tab, **extra))
 
@@ -112,8 +115,8 @@ def details(user_id):
     """Show a user's record on the General tab; edit=1 opens it for editing."""
     user = get_user(user_id)
     if request.args.get("edit") and may_edit(current_actor(), user):
-        return _render(user, "general", mode="edit")
-    return _render(user, "general")
+        return render_tab(user, "general", mode="edit")
+    return render_tab(user, "general")
 
 
 @bp.route("/<int:user_id>/<tab>")
@@ -123,7 +126,7 @@ def tab(user_id, tab):
     user = get_user(user_id)
     if tab not in _tabs_for(user):
         abort(404, "There is no such tab for this user.")
-    return _render(user, tab)
+    return render_tab(user, tab)
 
 
 @bp.route("/<int:user_id>/general/edit")
@@ -132,7 +135,7 @@ def edit_general(user_id):
     """Swap the read-only General fields for inputs."""
     user = get_user(user_id)
     user_service.require_edit(current_actor(), user)
-    return _render(user, "general", mode="edit")
+    return render_tab(user, "general", mode="edit")
 
 
 @bp.route("/<int:user_id>/general", methods=["POST"])
@@ -152,7 +155,7 @@ def save_general(user_id):
                                        fields=submitted, opened=opened)
     except ValidationError as exc:
         values = dict(user_service.form_values(user), **submitted)
-        return _render(user, "general", 422, mode="edit", errors=exc.errors, values=values,
+        return render_tab(user, "general", 422, mode="edit", errors=exc.errors, values=values,
                        loaded=loaded_values(request.form) or _editable_values(user, opened))
     except EditConflict:
         current = get_user(user_id)
@@ -161,11 +164,11 @@ def save_general(user_id):
         mine = {f: v for f, v in mine.items() if f in submitted}
         values = dict(user_service.form_values(current), **mine)
         conflict = _conflict_rows(current, mine)
-        return _render(current, "general", 409, mode="edit", values=values, conflict=conflict)
+        return render_tab(current, "general", 409, mode="edit", values=values, conflict=conflict)
     _set_opened(user_id, None)
     flash("Saved.", "success")
     if wants_fragment():
-        return _render(saved, "general")
+        return render_tab(saved, "general")
     return redirect(url_for("users.details", user_id=user_id))
 
 
@@ -197,7 +200,7 @@ def open_for_update(user_id):
     _set_opened(user_id, state)
     user = get_user(user_id)
     if wants_fragment():
-        return _render(user, "general", mode="edit")
+        return render_tab(user, "general", mode="edit")
     return redirect(url_for("users.edit_general", user_id=user_id))
 
 
@@ -208,7 +211,7 @@ def cancel_edit(user_id):
     _set_opened(user_id, None)
     user = get_user(user_id)
     if wants_fragment():
-        return _render(user, "general")
+        return render_tab(user, "general")
     return redirect(url_for("users.details", user_id=user_id))
 
 
@@ -224,11 +227,11 @@ def release(user_id, field):
         flash("Someone else changed this record meanwhile; nothing was released. Look again.",
               "error")
         user = get_user(user_id)
-        return _render(user, "general", 409)
+        return render_tab(user, "general", 409)
     flash(f"{fields.LABELS[field]} holds the source's value again.", "success")
     user = get_user(user_id)
     if wants_fragment():
-        return _render(user, "general")
+        return render_tab(user, "general")
     return redirect(url_for("users.details", user_id=user_id))
 
 
@@ -249,12 +252,12 @@ def _save_segment(user_id, change, **render_extra):
         user_service.save_user(user_id, version=_version(), actor=current_actor(),
                                changes=[change], opened=opened_state(user_id))
     except ValidationError as exc:
-        return _render(user, tab, 422, errors=exc.errors, submitted=change, **render_extra)
+        return render_tab(user, tab, 422, errors=exc.errors, submitted=change, **render_extra)
     except EditConflict:
-        return _render(get_user(user_id), tab, 409, submitted=change, stale=True, **render_extra)
+        return render_tab(get_user(user_id), tab, 409, submitted=change, stale=True, **render_extra)
     flash(f"{fields.SEGMENT_LABELS[change.kind]} saved.", "success")
     if wants_fragment():
-        return _render(get_user(user_id), tab)
+        return render_tab(get_user(user_id), tab)
     return redirect(url_for("users.tab", user_id=user_id, tab=tab))
 
 
@@ -275,7 +278,7 @@ def edit_segment(user_id, kind, segment_id):
     _check_kind(kind)
     user = get_user(user_id)
     user_service.require_edit(current_actor(), user)
-    return _render(user, _segment_tab(kind), editing=(kind, segment_id))
+    return render_tab(user, _segment_tab(kind), editing=(kind, segment_id))
 
 
 @bp.route("/<int:user_id>/segments/<kind>/<int:segment_id>", methods=["POST"])
@@ -303,15 +306,15 @@ def set_password(user_id):
     user = get_user(user_id)
     password = request.form.get("password", "")
     if password != request.form.get("password_confirm", ""):
-        return _render(user, "general", 422,
+        return render_tab(user, "general", 422,
                        password_errors={"password_confirm": "The two passwords differ."})
     try:
         user_service.set_password(user_id, password, actor=current_actor())
     except ValidationError as exc:
-        return _render(user, "general", 422, password_errors=exc.errors)
+        return render_tab(user, "general", 422, password_errors=exc.errors)
     flash("Password set. The account's other sessions have ended.", "success")
     if wants_fragment():
-        return _render(get_user(user_id), "general")
+        return render_tab(get_user(user_id), "general")
     return redirect(url_for("users.details", user_id=user_id))
 
 

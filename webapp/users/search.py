@@ -3,6 +3,7 @@
 from flask import current_app, redirect, request, url_for
 
 from webapp.services import search as user_search
+from webapp.services.permissions import ROLES
 from webapp.users.routes import bp
 from webapp.web import hx_headers, permission_required, render, wants_fragment
 
@@ -12,6 +13,7 @@ FILTER_LABELS = {
     "account_type": ("Account type", {"internal": "Internal", "external": "External"}),
     "record_type": ("Record type", {"public": "Public", "staff": "Staff"}),
     "status": ("Status", {"active": "Active", "inactive": "Inactive"}),
+    "role": ("Role", {name: name for name in ROLES}),
 }
 
 

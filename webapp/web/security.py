@@ -9,7 +9,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 
 from webapp.extensions import login_manager
 from webapp.services import NotFound
-from webapp.services.permissions import Actor, permissions_of
+from webapp.services.permissions import Actor, permissions_of, working
 from webapp.services.users import get_user
 from webapp.web.htmx import hx_headers
 
@@ -19,12 +19,18 @@ CSP = (
 )
 
 
-class StaffMember(UserMixin):
-    """A signed-in staff account and the permissions its active roles grant."""
+# The session key of the library a staff member chose in "Currently at".
+LIBRARY_KEY = "library"
 
-    def __init__(self, user, permissions):
+
+class StaffMember(UserMixin):
+    """A signed-in staff account, the library it works at, and what its roles grant there."""
+
+    def __init__(self, user, permissions, library=None, workplaces=()):
         self.user = user
         self.permissions = permissions
+        self.library = library
+        self.workplaces = workplaces
 
     def get_id(self):
         # The session version in the id: bumping it invalidates every copy of the cookie.
@@ -67,10 +73,11 @@ def load_staff_member(session_id):
         return None
     if user is None or user.session_version != int(version):
         return None
-    permissions = permissions_of(user)
-    if not may_sign_in(user, permissions):
+    # Read on every request: a role that expired or started today counts at once.
+    now = working(user, session.get(LIBRARY_KEY))
+    if not may_sign_in(user, now.permissions):
         return None
-    return StaffMember(user, permissions)
+    return StaffMember(user, now.permissions, now.library, now.workplaces)
 
 
 @login_manager.unauthorized_handler

@@ -3,7 +3,9 @@
 from flask_login import current_user
 
 from webapp.services import fields
+from webapp.services.permissions import PERMISSIONS, ROLES
 from webapp.services.permissions import may_edit as actor_may_edit
+from webapp.services.roles import ADMIN_ROLES, STUDENT_ROLE
 
 # The catalogue as templates name it; templates read these, never a copied list.
 CATALOGUE = {
@@ -15,6 +17,11 @@ CATALOGUE = {
     "type_choices": fields.TYPE_CHOICES,
     "user_groups": fields.USER_GROUPS,
     "statuses": fields.STATUSES,
+    # The role table as templates name it: role -> permissions, permission -> what it allows.
+    "role_permissions": ROLES,
+    "permission_texts": PERMISSIONS,
+    "admin_roles": ADMIN_ROLES,
+    "student_role": STUDENT_ROLE,
 }
 
 

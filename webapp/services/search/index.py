@@ -14,6 +14,7 @@ from unidecode import unidecode
 from webapp.db.sql import delete_rows, insert_rows, select_in
 from webapp.models import Email, Identifier, SearchEntry, User
 from webapp.services.fields import SOURCE_MANAGED
+from webapp.services.permissions import ROLES
 
 WORD = re.compile(r"[a-z0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -30,6 +31,8 @@ FILTER_VALUES = {
     "account_type": ("internal", "external"),
     "record_type": ("public", "staff"),
     "status": ("active", "inactive"),
+    # Alma's Role filter: users holding an assignment of that role.
+    "role": tuple(ROLES),
 }
 # Users per statement: 500 ids, or their rows, stay far below every database's
 # parameter limit.

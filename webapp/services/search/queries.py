@@ -56,9 +56,12 @@ def filter_sql(filters):
         if wanted in FILTER_VALUES[field]:
             mask |= bit
             value |= bit if wanted == flag_value else 0
-    if not mask:
-        return "", []
-    return f" AND (flags & {db.param}) = {db.param}", [mask, value]
+    where, params = (f" AND (flags & {db.param}) = {db.param}", [mask, value]) if mask else ("", [])
+    role = (filters or {}).get("role")
+    if role in FILTER_VALUES["role"]:
+        where += f" AND user_id IN (SELECT user_id FROM role_assignment WHERE role = {db.param})"
+        params.append(role)
+    return where, params
 
 
 def _word_sql(word, where, params):

@@ -16,7 +16,6 @@ from webapp.services.users.reads import (
     multiple_libraries,
     possible_duplicates,
     provenance,
-    role_assignments,
     segments,
 )
 from webapp.services.users.segments import describe
@@ -47,7 +46,6 @@ __all__ = [
     "record_changes",
     "release_field",
     "require_edit",
-    "role_assignments",
     "save_user",
     "segments",
     "set_password",

@@ -5,7 +5,7 @@ from webapp.models import FieldState
 from webapp.services import Forbidden, NotFound, ValidationError, search
 from webapp.services.clock import now
 from webapp.services.fields import LABELS, PROTECTED, SOURCE_MANAGED, TEMPORARY, from_text, history_text
-from webapp.services.permissions import require_edit
+from webapp.services.permissions import is_last_administrator, require_edit
 from webapp.services.users.changes import record_change
 from webapp.services.users.reads import column_of, get_user, history_value
 from webapp.services.users.segments import apply_segment
@@ -87,6 +87,9 @@ def save_user(user_id, *, version, actor, fields=None, changes=(), opened=None):
         when = now()
         edited = {f: v for f, v in cleaned.items() if v != getattr(user, column_of(f))}
         _refuse_locked(user, edited, opened)
+        if edited.get("status") == "inactive" and is_last_administrator(deactivating=user.id):
+            raise ValidationError({"status": "This is the last active General System "
+                                   "Administrator: give another account that role first."})
         log = _apply_fields(user, edited, actor, opened, when)
         for change, values in cleaned_segments:
             log.extend(apply_segment(user, change, values, actor, opened, when))

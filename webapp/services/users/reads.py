@@ -3,7 +3,7 @@
 from peewee import fn
 
 from webapp.db import is_sqlite, prepared
-from webapp.models import SEGMENT_MODELS, Email, FieldState, Library, RoleAssignment, User
+from webapp.models import SEGMENT_MODELS, Email, FieldState, Library, User
 from webapp.services import NotFound
 from webapp.services.fields import GENERAL_FIELDS, parse_date, to_text
 
@@ -64,13 +64,6 @@ def segments(user, kind):
         return query.order_by(model.id)
 
     return list(prepared(f"segments/{kind}", model, build, user.id))
-
-
-def role_assignments(user):
-    """Return the user's role assignments by role name."""
-    return list(
-        RoleAssignment.select().where(RoleAssignment.user == user).order_by(RoleAssignment.role)
-    )
 
 
 def multiple_libraries():
