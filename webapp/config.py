@@ -26,3 +26,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_DURATION = 0
 WTF_CSRF_TIME_LIMIT = None
+
+# Level of the webapp loggers (DEBUG, INFO, WARNING, ERROR) and the format of their lines:
+# "text" for people, "json" (one object a line) for a log collector.
+LOG_LEVEL = "INFO"
+LOG_FORMAT = "text"
+
+# How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+# X-Forwarded-For and X-Forwarded-Proto are trusted that many hops deep, so throttling
+# and the sign-in log see the client's address. 0: no proxy; the headers are ignored.
+PROXY_HOPS = 0

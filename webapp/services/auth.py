@@ -1,12 +1,15 @@
 """Sign-in checks: password, who may sign in, throttling, the sign-in log."""
 
 import datetime
+import logging
 
 from webapp.db import db
 from webapp.models import SignInLog, User
 from webapp.services.clock import now
 from webapp.services.passwords import check_secret
 from webapp.services.permissions import permissions_of
+
+signin_log = logging.getLogger("webapp.signin")
 
 
 class Throttled(Exception):
@@ -49,7 +52,9 @@ def authenticate(identifier, password, address, *, max_account, max_address, win
 
 
 def log(identifier, address, event, success):
-    """Write one line of the sign-in log."""
+    """Write one line of the sign-in log, and the same line to the webapp.signin logger."""
+    signin_log.info("%s identifier=%s address=%s", event, (identifier or "")[:100].lower(),
+                    address or "-", extra={"event": event, "success": success})
     with db.atomic():
         SignInLog.create(
             identifier=(identifier or "")[:100].lower(),
