@@ -1,4 +1,4 @@
-"""Flask commands: db upgrade, create-admin, demo, backup, serve, sync-users."""
+"""Flask commands: db upgrade, create-admin, demo, backup, serve, check, sync-users."""
 
 import sqlite3
 import sys
@@ -120,6 +120,33 @@ def serve(host, port, threads):
                    ident="Patron Desk")
 
 
+@click.command("check")
+def check():
+    """Report schema version, pending migrations, integrity, interrupted runs and table sizes.
+
+    Exit status: 0 when all is well, 1 when something needs attention.
+    """
+    from webapp.services.checks import check as examine
+
+    with db.connection_context():
+        health = examine()
+    click.echo(f"schema: {health.schema or 'empty'}"
+               + (f" ({len(health.pending)} pending: {', '.join(health.pending)})" if health.pending
+                  else " (up to date)"))
+    click.echo(f"integrity: {health.integrity or 'not applicable (PostgreSQL)'}")
+    click.echo(f"interrupted runs: {len(health.interrupted)}"
+               + "".join(f"\n  run {run.id} ({run.source}, {run.filename}, {run.at:%Y-%m-%d %H:%M} UTC)"
+                         for run in health.interrupted))
+    click.echo("tables (rows):")
+    for table, rows in health.tables.items():
+        click.echo(f"  {table:<24}{rows:>12,}")
+    for problem in health.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if health.problems:
+        raise SystemExit(1)
+    click.echo("all is well")
+
+
 @click.command("sync-users")
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
@@ -209,5 +236,5 @@ def _print_sync_report(run, report, show):
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(db_cli)
-    for command in (create_admin, demo, backup, serve, sync_users):
+    for command in (create_admin, demo, backup, serve, check, sync_users):
         app.cli.add_command(command)
