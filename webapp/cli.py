@@ -105,19 +105,28 @@ def backup(path):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Serve the app with waitress, a production WSGI server."""
-    import waitress
+@click.option("--workers", type=int, default=None,
+              help="Processes [default: 1 on SQLite, one per core on PostgreSQL].")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+def serve(host, port, workers, threads):
+    """Serve the app: waitress for one process, gunicorn (threaded workers) for several."""
     from flask import current_app
+
+    from webapp.serving import default_workers, serve_gunicorn, serve_waitress
 
     pending = database.pending_migrations()
     if pending:
         raise click.ClickException("run 'flask --app webapp db upgrade' first: "
                                    + ", ".join(pending) + " pending")
-    click.echo(f"Patron Desk is serving on http://{host}:{port}/ (Ctrl+C stops it)")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-                   ident="Patron Desk")
+    sqlite = database.is_sqlite()
+    workers = workers or default_workers(sqlite)
+    app = current_app._get_current_object()
+    click.echo(f"Patron Desk is serving on http://{host}:{port}/ with {workers} process(es) "
+               f"of {threads} threads (Ctrl+C stops it)")
+    if workers == 1 and sqlite:
+        serve_waitress(app, host, port, threads)
+    else:
+        serve_gunicorn(app, host, port, workers, threads)
 
 
 @click.command("check")
