@@ -2,6 +2,7 @@
 
 from flask import g
 from flask_wtf.csrf import CSRFError
+from peewee import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.services import Forbidden, NotFound
@@ -18,6 +19,8 @@ MESSAGES = {
     413: ("Too large", "The file is larger than this library accepts."),
     422: ("Not saved", "Some values need correcting."),
     429: ("Too many attempts", "Wait a few minutes, then try again."),
+    503: ("Not saved: the database is full", "The database has no space left, so nothing was "
+          "changed. Tell your system administrator; try again once space has been freed."),
     500: ("Something went wrong", "Nothing was changed. Try again; if it keeps happening, "
           "tell your system administrator."),
 }
@@ -59,9 +62,23 @@ def init_app(app):
     def not_found(exc):
         return render_error(404, str(exc))
 
+    @app.errorhandler(OperationalError)
+    def database_error(exc):
+        if not disk_full(exc):
+            raise exc
+        app.logger.error("database full: %s", exc)
+        return render_error(503)
+
     @app.errorhandler(InternalServerError)
     def server_error(exc):
         return render_error(500)
+
+
+def disk_full(exc):
+    """Tell whether a database error says that its disk (or SQLite's page limit) is full."""
+    text = str(exc).lower()
+    cause = type(exc.__cause__ or exc).__name__
+    return "disk is full" in text or "no space left" in text or cause == "DiskFull"
 
 
 def _custom(exc):
