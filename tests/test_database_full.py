@@ -35,3 +35,16 @@ def test_another_database_error_is_a_500(app, login_as, patrons, monkeypatch):
     monkeypatch.setattr(user_service, "save_user", refuse("no such table: user"))
     response = client.post(f"/users/{patrons['internal']}/general", data=FORM)
     assert response.status_code == 500
+
+
+def test_a_failed_rollback_after_sqlite_gave_up_still_reads_as_full():
+    from webapp.web.errors import disk_full
+
+    try:
+        try:
+            raise OperationalError("database or disk is full")
+        except OperationalError:
+            raise OperationalError("cannot rollback - no transaction is active")  # noqa: B904
+    except OperationalError as exc:
+        assert disk_full(exc)
+    assert not disk_full(OperationalError("cannot rollback - no transaction is active"))

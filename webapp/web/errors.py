@@ -75,10 +75,17 @@ def init_app(app):
 
 
 def disk_full(exc):
-    """Tell whether a database error says that its disk (or SQLite's page limit) is full."""
-    text = str(exc).lower()
-    cause = type(exc.__cause__ or exc).__name__
-    return "disk is full" in text or "no space left" in text or cause == "DiskFull"
+    """Tell whether a database error says that its disk (or SQLite's page limit) is full.
+
+    SQLite rolls a transaction back itself when the disk fills, so the ROLLBACK that
+    follows fails too: the disk-full error is then the context of the one raised.
+    """
+    while exc is not None:
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text or type(exc).__name__ == "DiskFull":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _custom(exc):
