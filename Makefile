@@ -8,7 +8,7 @@ PATRONS ?= 100000
 # The Nu HTML Checker for tests/servers/vnu.py, from npm, installed once per venv.
 VNU_JAR = $(VENV)/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test bench lint install clean system-packages
+.PHONY: run test bench soak lint install clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench --patrons $(PATRONS)
+
+# The load-and-fault suite (minutes): 25 staff for a minute with a sync, kill -9, backup,
+# disk full, on SQLite and PostgreSQL (SOAK_DB=sqlite or postgresql for one).
+SOAK_DB ?= both
+soak: system-packages $(VENV)/.installed
+	$(BIN)/python -m tests.soak --db $(SOAK_DB)
 
 clean:
 	rm -rf $(VENV) .bench
