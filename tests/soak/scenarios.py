@@ -110,8 +110,14 @@ def kill_sync(server, size, tmp):
     path.write_bytes(verify.sync_file(size.sync_rows, tag="M"))
     losses, killed = [], 0
     for trial in range(size.kill_trials):
+        before = verify.running_runs(server)
         process = server.spawn("sync-users", str(path), "--source", verify.SOURCE, "--show", "0")
-        time.sleep(rng.uniform(0.3, 3.0 if size is SHORT else 20.0))
+        deadline = time.monotonic() + 120
+        # Wait for the run to be recorded: the kill falls in the apply, not in the start-up.
+        while (process.poll() is None and verify.running_runs(server) == before
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 1.0 if size is SHORT else 15.0))
         if process.poll() is None:
             process.kill()
             killed += 1

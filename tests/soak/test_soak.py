@@ -47,6 +47,11 @@ def test_kill_server_in_the_middle_of_saves(server):
     assert figures["accepted_saves"] > 0
 
 
+def test_kill_sync_users_in_the_middle_of_an_apply(server, tmp_path):
+    figures = assert_nothing_lost(scenarios.kill_sync(server, SIZE, tmp_path))
+    assert figures["interrupted_runs"] == figures["killed_mid_run"]
+
+
 def test_backup_under_write_load(server, tmp_path):
     assert_nothing_lost(scenarios.backup_under_load(server, SIZE, tmp_path))
 

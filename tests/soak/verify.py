@@ -13,11 +13,17 @@ from webapp.services import checks, fields
 SOURCE = "SOAK"
 
 
+_bound = {}  # the server this process's database proxy is bound to, and its Database
+
+
 @contextlib.contextmanager
 def probe(server):
-    """Bind this process to SERVER's database for the block."""
-    config = {"DATABASE_URL": server.database_url} if server.database_url else {}
-    create_app(config, instance_path=server.instance)
+    """Bind this process to SERVER's database for the block (once, while nothing rebinds it)."""
+    key = (str(server.instance), server.database_url)
+    if _bound.get("key") != key or _bound.get("database") is not db.obj:
+        config = {"DATABASE_URL": server.database_url} if server.database_url else {}
+        create_app(config, instance_path=server.instance)
+        _bound.update(key=key, database=db.obj)
     with db.connection_context():
         yield
 
@@ -82,3 +88,9 @@ def sync_outcome(server, tag="K"):
         for (status,) in SyncRun.select(SyncRun.status).where(SyncRun.source == SOURCE).tuples():
             runs[status] = runs.get(status, 0) + 1
     return count, with_history, runs
+
+
+def running_runs(server):
+    """Return how many runs of SOURCE are marked running."""
+    with probe(server):
+        return SyncRun.select().where((SyncRun.source == SOURCE) & (SyncRun.status == "running")).count()
