@@ -2,11 +2,10 @@
 
 import json
 import logging
-import shutil
 
 import pytest
 
-from tests.conftest import PASSWORD, ROLE_LOGINS, csrf_token_from, make_app
+from tests.conftest import PASSWORD, ROLE_LOGINS, app_config, csrf_token_from, make_app
 from webapp import create_app, logs
 from webapp.web.security import public_route
 
@@ -117,15 +116,11 @@ def test_configured_once_however_many_apps(tmp_path):
 
 
 @pytest.mark.parametrize("hops, address", [(0, "127.0.0.1"), (1, "203.0.113.7")])
-def test_proxy_hops_give_the_client_address_to_the_sign_in_log(tmp_path, template_database, caplog,
-                                                               hops, address):
-    database = tmp_path / "proxied.sqlite"
-    shutil.copyfile(template_database, database)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{database}",
-                      "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test", "PROXY_HOPS": hops},
-                     instance_path=tmp_path / "instance")
+def test_proxy_hops_give_the_client_address_to_the_sign_in_log(app, tmp_path, caplog, hops, address):
+    proxied = create_app(app_config(app.config["DATABASE_URL"], PROXY_HOPS=hops),
+                         instance_path=tmp_path / "instance")
     caplog.set_level(logging.INFO, logger="webapp")
-    app.test_client().post("/sign-in", data={"identifier": MANAGER, "password": "nope"},
-                           headers={"X-Forwarded-For": "203.0.113.7"})
+    proxied.test_client().post("/sign-in", data={"identifier": MANAGER, "password": "nope"},
+                               headers={"X-Forwarded-For": "203.0.113.7"})
     [line] = lines(caplog, "webapp.signin")
     assert f"address={address}" in line.getMessage()

@@ -4,7 +4,9 @@ import datetime
 import os
 import subprocess
 import sys
+import time
 
+from webapp.db import is_sqlite
 from webapp.models import SyncRun
 from webapp.services import jobs
 from webapp.services.clock import now
@@ -63,8 +65,12 @@ def test_finished_runs_are_left_alone(dbc):
 
 def test_heartbeat_beats_on_postgresql_only(dbc):
     beating = run(**jobs.owner_fields())
-    with jobs.Heartbeat(beating.id, interval=0.01) as heartbeat:
-        assert heartbeat._thread is None  # SQLite: the process id is enough
     before = SyncRun.get_by_id(beating.id).heartbeat
+    with jobs.Heartbeat(beating.id, interval=0.01) as heartbeat:
+        beats = heartbeat.thread is not None
+        time.sleep(0.2)
+    assert beats is not is_sqlite()  # SQLite: the process id is enough
+    after = SyncRun.get_by_id(beating.id).heartbeat
+    assert (after > before) is not is_sqlite()
     jobs.beat(beating.id)
-    assert SyncRun.get_by_id(beating.id).heartbeat >= before
+    assert SyncRun.get_by_id(beating.id).heartbeat >= after

@@ -4,20 +4,18 @@ import uuid
 
 import pytest
 
+from tests.conftest import TEST_DB
 from tests.soak import faults, scenarios
 from tests.soak.server import AppServer
 
-pytest_plugins = ["tests.servers.fixtures"]
-
 SIZE = scenarios.SHORT
-KINDS = ["sqlite"]
 
 
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    """Serve a prepared instance on SQLite or on a database of the session's PostgreSQL cluster."""
+    """Serve a prepared instance on the suite's database: SQLite, or a database of the cluster."""
     url = None
-    if request.param == "postgresql":
+    if TEST_DB == "postgresql":
         url = request.getfixturevalue("postgres_cluster").create_database(f"soak_{uuid.uuid4().hex[:8]}")
     with AppServer(tmp_path_factory.mktemp("soak") / "instance", url) as running:
         running.prepare(SIZE.patrons)
@@ -56,6 +54,7 @@ def test_backup_under_write_load(server, tmp_path):
     assert_nothing_lost(scenarios.backup_under_load(server, SIZE, tmp_path))
 
 
+@pytest.mark.skipif(TEST_DB != "sqlite", reason="a SQLite file on a small tmpfs")
 def test_disk_full(tmp_path):
     figures = assert_nothing_lost(faults.disk_full(SIZE, tmp_path))
     if "skipped" in figures:

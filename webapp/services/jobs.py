@@ -134,7 +134,7 @@ class Heartbeat:
         self.run_id = run_id
         self.interval = interval
         self._stop = threading.Event()
-        self._thread = None
+        self.thread = None
 
     def _loop(self):
         while not self._stop.wait(self.interval):
@@ -145,13 +145,13 @@ class Heartbeat:
 
     def __enter__(self):
         if not is_sqlite():
-            self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{self.run_id}",
+            self.thread = threading.Thread(target=self._loop, name=f"heartbeat-{self.run_id}",
                                             daemon=True)
-            self._thread.start()
+            self.thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.interval + 5)
+        if self.thread is not None:
+            self.thread.join(timeout=self.interval + 5)
         return False
