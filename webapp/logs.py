@@ -35,6 +35,7 @@ class RequestIdFilter(logging.Filter):
     """Stamp each record with the request id of the request it was logged in."""
 
     def filter(self, record):
+        """Add request_id to RECORD unless it has one."""
         if not hasattr(record, "request_id"):
             record.request_id = request_id()
         return True
@@ -44,6 +45,7 @@ class JsonFormatter(logging.Formatter):
     """Format a record as one JSON object per line: time, level, logger, message, fields."""
 
     def format(self, record):
+        """Return RECORD as one line of JSON."""
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname,
@@ -97,11 +99,13 @@ def init_app(app):
 
     @app.before_request
     def _start():
+        """Give the request its id and start its clock."""
         g.request_id = _incoming_id()
         g.request_started = time.perf_counter()
 
     @app.after_request
     def _access(response):
+        """Send the request id back and write the access line."""
         response.headers["X-Request-Id"] = request_id()
         started = getattr(g, "request_started", None)
         ms = round((time.perf_counter() - started) * 1000, 1) if started else 0.0

@@ -64,10 +64,12 @@ def serve_gunicorn(app, host, port, workers, threads):
 
     class Server(BaseApplication):
         def load_config(self):
+            """Apply the options of gunicorn_options."""
             for key, value in gunicorn_options(host, port, workers, threads).items():
                 self.cfg.set(key, value)
 
         def load(self):
+            """Return the app the workers serve."""
             return app
 
     close_connections()

@@ -131,12 +131,14 @@ class Heartbeat:
     """
 
     def __init__(self, run_id, interval=HEARTBEAT_SECONDS):
+        """Beat for RUN_ID every INTERVAL seconds once entered."""
         self.run_id = run_id
         self.interval = interval
         self._stop = threading.Event()
         self.thread = None
 
     def _loop(self):
+        """Beat until stopped."""
         while not self._stop.wait(self.interval):
             try:
                 beat(self.run_id)
@@ -144,6 +146,7 @@ class Heartbeat:
                 continue  # a missed beat; the next one may pass
 
     def __enter__(self):
+        """Start beating (PostgreSQL)."""
         if not is_sqlite():
             self.thread = threading.Thread(target=self._loop, name=f"heartbeat-{self.run_id}",
                                             daemon=True)
@@ -151,6 +154,7 @@ class Heartbeat:
         return self
 
     def __exit__(self, *exc):
+        """Stop beating."""
         self._stop.set()
         if self.thread is not None:
             self.thread.join(timeout=self.interval + 5)

@@ -64,6 +64,7 @@ def init_app(app):
 
     @app.errorhandler(OperationalError)
     def database_error(exc):
+        """Answer 503 for a full database; let any other database error be a 500."""
         if not disk_full(exc):
             raise exc
         app.logger.error("database full: %s", exc)
