@@ -27,7 +27,6 @@ from webapp.services.users.validation import (
     identifier_taken,
 )
 
-
 __all__ = [
     "SegmentChange",
     "change_account_type",
