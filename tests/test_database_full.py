@@ -25,8 +25,16 @@ def test_a_save_on_a_full_database_is_503_with_a_clear_message(app, login_as, pa
     response = client.post(f"/users/{patrons['internal']}/general", data=FORM, headers=headers)
     assert response.status_code == 503
     page = response.get_data(as_text=True)
-    assert "the database is full" in page and "nothing was changed" in page
+    assert "The database is full" in page and "nothing was changed" in page
     assert response.headers["X-Request-Id"] in page
+
+
+def test_a_save_that_waited_too_long_for_the_database_is_503_busy(app, login_as, patrons, monkeypatch):
+    client = login_as("User Manager")
+    monkeypatch.setattr(user_service, "save_user", refuse("database is locked"))
+    response = client.post(f"/users/{patrons['internal']}/general", data=FORM)
+    assert response.status_code == 503
+    assert "The database is busy" in response.get_data(as_text=True)
 
 
 def test_another_database_error_is_a_500(app, login_as, patrons, monkeypatch):

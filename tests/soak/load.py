@@ -87,7 +87,7 @@ class StaffClient:
                 self.outcome.accepted.append((uid, value))
             elif status == 409:
                 self.outcome.conflicts += 1
-            elif status == 503 and "the database is full" in body:
+            elif status == 503 and "The database is full" in body:
                 self.outcome.refused += 1
             elif status is None:
                 self.outcome.unknown.append((uid, value))

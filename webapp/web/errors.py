@@ -19,11 +19,16 @@ MESSAGES = {
     413: ("Too large", "The file is larger than this library accepts."),
     422: ("Not saved", "Some values need correcting."),
     429: ("Too many attempts", "Wait a few minutes, then try again."),
-    503: ("Not saved: the database is full", "The database has no space left, so nothing was "
-          "changed. Tell your system administrator; try again once space has been freed."),
+    503: ("Not saved", "The database is full: it has no space left, so nothing was changed. Tell "
+          "your system administrator; try again once space has been freed."),
     500: ("Something went wrong", "Nothing was changed. Try again; if it keeps happening, "
           "tell your system administrator."),
 }
+
+
+# SQLite has one writer: a save waits for it (busy_timeout), and past that wait says so.
+BUSY = ("The database is busy: a long synchronization is being written, so nothing was changed. "
+        "Try again in a minute.")
 
 
 def render_error(code, detail=None):
@@ -64,11 +69,14 @@ def init_app(app):
 
     @app.errorhandler(OperationalError)
     def database_error(exc):
-        """Answer 503 for a full database; let any other database error be a 500."""
-        if not disk_full(exc):
-            raise exc
-        app.logger.error("database full: %s", exc)
-        return render_error(503)
+        """Answer 503 for a full or a busy database; let any other database error be a 500."""
+        if disk_full(exc):
+            app.logger.error("database full: %s", exc)
+            return render_error(503)
+        if "database is locked" in str(exc):
+            app.logger.error("database busy beyond the wait for it: %s", exc)
+            return render_error(503, BUSY)
+        raise exc
 
     @app.errorhandler(InternalServerError)
     def server_error(exc):
