@@ -1,12 +1,13 @@
 """Fixtures: an app on a file database in tmp_path, clients, and staff of every role."""
 
+import os
 import re
-import shutil
 
 import pytest
 
+from tests.databases import PostgresTemplate, SqliteTemplate
 from webapp import create_app
-from webapp.db import db, migrate
+from webapp.db import db, is_sqlite, migrate
 from webapp.models import Email, Library, User
 from webapp.services.clock import now
 from webapp.services.permissions import ROLES
@@ -19,25 +20,26 @@ PASSWORD = "correct horse battery"
 ROLE_LOGINS = {role: f"staff{n}" for n, role in enumerate(ROLES)}
 ROLE_LOGINS["nobody"] = None
 
+pytest_plugins = ["tests.servers.fixtures"]
+
+
+# TEST_DB=postgresql runs the suite on the session's private PostgreSQL cluster instead.
+TEST_DB = os.environ.get("TEST_DB", "sqlite")
+
+
+def app_config(url, **extra):
+    """Return the test configuration of an app on the database at URL."""
+    return {"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
+            **extra}
+
 
 def make_app(tmp_path, database):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "WTF_CSRF_ENABLED": False,
-            "SECRET_KEY": "test",
-        },
-        instance_path=tmp_path / "instance",
-    )
+    """Return an app on the SQLite file DATABASE (tests of a fresh or a file database)."""
+    return create_app(app_config(f"sqlite:///{database}"), instance_path=tmp_path / "instance")
 
 
-@pytest.fixture(scope="session")
-def template_database(tmp_path_factory):
-    """Build once: a migrated database with a library and one staff member per role."""
-    base = tmp_path_factory.mktemp("template")
-    path = base / "template.sqlite"
-    make_app(base, path)
+def fill_template():
+    """Migrate the bound database and add a library and one staff member per role."""
     migrate()
     with db.connection_context():
         Library.create(code="MAIN", name="Main Library")
@@ -45,19 +47,35 @@ def template_database(tmp_path_factory):
             if identifier:
                 create_staff(identifier, PASSWORD, role, first_name=role.split()[0],
                              last_name="Tester")
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
+        if is_sqlite():
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@pytest.fixture(scope="session")
+def template_database(request, tmp_path_factory):
+    """Build once: a migrated database with a library and one staff member per role."""
+    base = tmp_path_factory.mktemp("template")
+    if TEST_DB == "postgresql":
+        with PostgresTemplate(request.getfixturevalue("postgres_cluster")) as template:
+            create_app(app_config(template.url), instance_path=base / "instance")
+            fill_template()
+            yield template
+        return
+    path = base / "template.sqlite"
+    make_app(base, path)
+    fill_template()
+    yield SqliteTemplate(path)
 
 
 @pytest.fixture
 def app(tmp_path, template_database):
     """Return an app on its own copy of the template database."""
-    database = tmp_path / "test.sqlite"
-    shutil.copyfile(template_database, database)
-    app = make_app(tmp_path, database)
+    url = template_database.copy(tmp_path)
+    app = create_app(app_config(url), instance_path=tmp_path / "instance")
     yield app
     if not db.is_closed():
         db.close()
+    template_database.drop(url)
 
 
 @pytest.fixture

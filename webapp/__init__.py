@@ -6,8 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import db as database
+from webapp import logs
 from webapp.extensions import csrf, htmx, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +27,15 @@ def create_app(test_config=None, instance_path=None):
         instance_relative_config=True,
     )
     load_config(app, test_config)
+    if app.config["PROXY_HOPS"]:
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    # First: the request id exists before any other hook can fail or answer.
+    logs.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

@@ -1,4 +1,4 @@
-"""Flask commands: db upgrade, create-admin, demo, backup, serve, sync-users."""
+"""Flask commands: db upgrade, create-admin, demo, backup, serve, check, sync-users."""
 
 import sqlite3
 import sys
@@ -105,19 +105,55 @@ def backup(path):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Serve the app with waitress, a production WSGI server."""
-    import waitress
+@click.option("--workers", type=int, default=None,
+              help="Processes [default: 1 on SQLite, one per core on PostgreSQL].")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+def serve(host, port, workers, threads):
+    """Serve the app: waitress for one process, gunicorn (threaded workers) for several."""
     from flask import current_app
+
+    from webapp.serving import default_workers, serve_gunicorn, serve_waitress
 
     pending = database.pending_migrations()
     if pending:
         raise click.ClickException("run 'flask --app webapp db upgrade' first: "
                                    + ", ".join(pending) + " pending")
-    click.echo(f"Patron Desk is serving on http://{host}:{port}/ (Ctrl+C stops it)")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-                   ident="Patron Desk")
+    sqlite = database.is_sqlite()
+    workers = workers or default_workers(sqlite)
+    app = current_app._get_current_object()
+    click.echo(f"Patron Desk is serving on http://{host}:{port}/ with {workers} process(es) "
+               f"of {threads} threads (Ctrl+C stops it)")
+    if workers == 1 and sqlite:
+        serve_waitress(app, host, port, threads)
+    else:
+        serve_gunicorn(app, host, port, workers, threads)
+
+
+@click.command("check")
+def check():
+    """Report schema version, pending migrations, integrity, interrupted runs and table sizes.
+
+    Exit status: 0 when all is well, 1 when something needs attention.
+    """
+    from webapp.services.checks import check as examine
+
+    with db.connection_context():
+        health = examine()
+    click.echo(f"schema: {health.schema or 'empty'}"
+               + (f" ({len(health.pending)} pending: {', '.join(health.pending)})" if health.pending
+                  else " (up to date)"))
+    click.echo(f"integrity: {health.integrity or 'not applicable (PostgreSQL)'}")
+    click.echo(f"interrupted runs: {len(health.interrupted)}"
+               + "".join(f"\n  run {run.id} ({run.source}, {run.filename}, {run.at:%Y-%m-%d %H:%M} UTC)"
+                         for run in health.interrupted))
+    click.echo("tables (rows):")
+    for table, rows in health.tables.items():
+        click.echo(f"  {table:<24}{rows:>12,}")
+    for problem in health.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if health.problems:
+        raise SystemExit(1)
+    click.echo("all is well")
 
 
 @click.command("sync-users")
@@ -209,7 +245,7 @@ def _print_sync_report(run, report, show):
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(db_cli)
-    for command in (create_admin, demo, backup, serve, sync_users):
+    for command in (create_admin, demo, backup, serve, check, sync_users):
         app.cli.add_command(command)
     from webapp import circulation_cli
 

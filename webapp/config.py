@@ -61,3 +61,13 @@ LIBRARY_CLOSING_TIME = "23:59"
 # Closed loans older than this many days are detached from their patrons by
 # `flask --app webapp anonymize-loans`; None keeps them.
 ANONYMIZE_LOANS_AFTER_DAYS = None
+
+# Level of the webapp loggers (DEBUG, INFO, WARNING, ERROR) and the format of their lines:
+# "text" for people, "json" (one object a line) for a log collector.
+LOG_LEVEL = "INFO"
+LOG_FORMAT = "text"
+
+# How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+# X-Forwarded-For and X-Forwarded-Proto are trusted that many hops deep, so throttling
+# and the sign-in log see the client's address. 0: no proxy; the headers are ignored.
+PROXY_HOPS = 0

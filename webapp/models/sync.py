@@ -13,13 +13,18 @@ class SyncRun(BaseModel):
     source = CharField(max_length=50)
     filename = CharField(max_length=255)
     sha256 = CharField(max_length=64)
-    status = CharField(max_length=20)  # running | previewed | dry run | applied | rejected | stale | failed
+    # running | previewed | dry run | applied | rejected | stale | failed | interrupted
+    status = CharField(max_length=20)
     created = IntegerField(default=0)
     updated = IntegerField(default=0)
     unchanged = IntegerField(default=0)
     deactivated = IntegerField(default=0)
     rejected = IntegerField(default=0)
     report = TextField(default="")
+    # The process that runs it, and when it last showed it was alive (services/jobs.py).
+    host = CharField(max_length=255, null=True)
+    pid = IntegerField(null=True)
+    heartbeat = DateTimeField(null=True)
 
 
 class SyncState(BaseModel):

@@ -1,6 +1,7 @@
 """Sign-in checks: password, who may sign in, throttling, the sign-in log."""
 
 import datetime
+import logging
 
 from webapp.db import db
 from webapp.models import SignInLog, User
@@ -11,6 +12,8 @@ from webapp.services.permissions import permissions_of
 
 # The sign-in log's events that are attempts at a password.
 GUESSES = ("failure", "throttled")
+
+signin_log = logging.getLogger("webapp.signin")
 
 
 class Throttled(Exception):
@@ -73,7 +76,9 @@ def _admitted(user, reason, identifier, address, may_sign_in, events=("success",
 
 
 def log(identifier, address, event, success, reason=""):
-    """Write one line of the sign-in log (never a password)."""
+    """Write one line of the sign-in log, and the same line to the webapp.signin logger (never a password)."""
+    signin_log.info("%s identifier=%s address=%s reason=%s", event, (identifier or "")[:100].lower(),
+                    address or "-", reason or "-", extra={"event": event, "success": success})
     with db.atomic():
         SignInLog.create(
             identifier=(identifier or "")[:100].lower(),

@@ -2,6 +2,7 @@
 
 from flask import g
 from flask_wtf.csrf import CSRFError
+from peewee import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.services import Forbidden, NotFound
@@ -18,9 +19,16 @@ MESSAGES = {
     413: ("Too large", "The file is larger than this library accepts."),
     422: ("Not saved", "Some values need correcting."),
     429: ("Too many attempts", "Wait a few minutes, then try again."),
+    503: ("Not saved", "The database is full: it has no space left, so nothing was changed. Tell "
+          "your system administrator; try again once space has been freed."),
     500: ("Something went wrong", "Nothing was changed. Try again; if it keeps happening, "
           "tell your system administrator."),
 }
+
+
+# SQLite has one writer: a save waits for it (busy_timeout), and past that wait says so.
+BUSY = ("The database is busy: a long synchronization is being written, so nothing was changed. "
+        "Try again in a minute.")
 
 
 def render_error(code, detail=None):
@@ -59,9 +67,34 @@ def init_app(app):
     def not_found(exc):
         return render_error(404, str(exc))
 
+    @app.errorhandler(OperationalError)
+    def database_error(exc):
+        """Answer 503 for a full or a busy database; let any other database error be a 500."""
+        if disk_full(exc):
+            app.logger.error("database full: %s", exc)
+            return render_error(503)
+        if "database is locked" in str(exc):
+            app.logger.error("database busy beyond the wait for it: %s", exc)
+            return render_error(503, BUSY)
+        raise exc
+
     @app.errorhandler(InternalServerError)
     def server_error(exc):
         return render_error(500)
+
+
+def disk_full(exc):
+    """Tell whether a database error says that its disk (or SQLite's page limit) is full.
+
+    SQLite rolls a transaction back itself when the disk fills, so the ROLLBACK that
+    follows fails too: the disk-full error is then the context of the one raised.
+    """
+    while exc is not None:
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text or type(exc).__name__ == "DiskFull":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _custom(exc):

@@ -12,6 +12,7 @@ from webapp.services.sync.runs import (
     APPLIED,
     DRY_RUN,
     FAILED,
+    INTERRUPTED,
     PREVIEWED,
     REJECTED,
     RUNNING,
@@ -35,8 +36,8 @@ from webapp.services.sync.uploads import (
 )
 
 __all__ = [
-    "APPLIED", "DRY_RUN", "FAILED", "JSON_KEYS", "KEEP_UPLOADS_SECONDS", "PREVIEWED", "REJECTED",
-    "RUNNING", "STALE", "StalePreview", "SyncRefused", "apply", "apply_upload", "drop_upload",
+    "APPLIED", "DRY_RUN", "FAILED", "INTERRUPTED", "JSON_KEYS", "KEEP_UPLOADS_SECONDS", "PREVIEWED",
+    "REJECTED", "RUNNING", "STALE", "StalePreview", "SyncRefused", "apply", "apply_upload", "drop_upload",
     "get_run", "keep_upload", "preview", "preview_again", "preview_upload", "recent_runs", "report",
     "synchronize", "upload_of",
 ]

@@ -8,19 +8,23 @@ written. A file never changes an internal account, roles, or another source's us
 
 import hashlib
 import json
+import logging
 
 from webapp import db as database
 from webapp.db import db
 from webapp.models import SyncRun
-from webapp.services import DomainError, NotFound, ValidationError
+from webapp.services import DomainError, NotFound, ValidationError, jobs
 from webapp.services.clock import now
 from webapp.services.fields import max_length
 from webapp.services.sync.entries import decode
 from webapp.services.sync.passes import Pass
 from webapp.services.sync.report import report
 
+sync_log = logging.getLogger("webapp.sync")
+
 # Run statuses.
-RUNNING = "running"
+RUNNING = jobs.RUNNING
+INTERRUPTED = jobs.INTERRUPTED  # its process died; nothing of it was applied
 PREVIEWED = "previewed"
 DRY_RUN = "dry run"
 APPLIED = "applied"
@@ -48,6 +52,7 @@ def _read_transaction():
 
 def get_run(run_id):
     """Return the run with RUN_ID or raise NotFound."""
+    jobs.mark_interrupted_runs()
     run = SyncRun.get_or_none(SyncRun.id == run_id)
     if run is None:
         raise NotFound(f"There is no synchronization run {run_id}.")
@@ -55,7 +60,8 @@ def get_run(run_id):
 
 
 def recent_runs(limit=50):
-    """Return the latest runs, newest first."""
+    """Return the latest runs, newest first; runs whose process died show as interrupted."""
+    jobs.mark_interrupted_runs()
     return list(SyncRun.select().order_by(SyncRun.id.desc()).limit(limit))
 
 
@@ -73,7 +79,8 @@ def _start(data, *, filename, source, actor, options):
     with db.atomic():
         run = SyncRun.create(at=now(), by=actor.name, source=source,
                              filename=(filename or "upload")[: max_length(SyncRun, "filename")],
-                             sha256=hashlib.sha256(data).hexdigest(), status=RUNNING)
+                             sha256=hashlib.sha256(data).hexdigest(), status=RUNNING,
+                             **jobs.owner_fields())
     return run, sync_file
 
 
@@ -96,6 +103,10 @@ def _finish(run, status, sync_file, result, options):
                 options={k: v for k, v in options.items() if k != "max_bytes"})
     run.report = json.dumps(body, ensure_ascii=False, default=str)
     run.save()
+    sync_log.info("run %s %s: source=%s file=%s rows=%s created=%s updated=%s unchanged=%s "
+                  "deactivated=%s rejected=%s", run.id, status, run.source, run.filename,
+                  sync_file.total, run.created, run.updated, run.unchanged, run.deactivated,
+                  run.rejected, extra={"run": run.id, "outcome": status, "counts": counts})
     return run
 
 
@@ -132,7 +143,7 @@ def _pass(run, actor, options, progress, write):
 def _read_pass(run, sync_file, actor, options, progress):
     """Compare SYNC_FILE with one snapshot of the database; return the report."""
     work = _pass(run, actor, options, progress, write=False)
-    with _read_transaction():
+    with jobs.Heartbeat(run.id), _read_transaction():
         work.run(sync_file)
     return work.report()
 
@@ -142,6 +153,8 @@ def _mark(run, status):
     with db.atomic():
         SyncRun.update(status=status).where(SyncRun.id == run.id).execute()
     run.status = status
+    sync_log.warning("run %s %s: source=%s file=%s", run.id, status, run.source, run.filename,
+                     extra={"run": run.id, "outcome": status})
 
 
 def _write_pass(run, sync_file, actor, options, progress, expected=None):
@@ -153,7 +166,7 @@ def _write_pass(run, sync_file, actor, options, progress, expected=None):
     work = _pass(run, actor, options, progress, write=True)
     outcome = {}
     try:
-        with db.atomic():
+        with jobs.Heartbeat(run.id), db.atomic():
             if expected is not None:
                 fresh = SyncRun.get_by_id(run.id)
                 if fresh.status != PREVIEWED:

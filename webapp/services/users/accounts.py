@@ -21,7 +21,7 @@ from webapp.services.users.validation import (
 def set_password(user_id, password, *, actor):
     """Set an internal account's password; every session of that account ends."""
     with db.atomic():
-        user = get_user(user_id)
+        user = get_user(user_id, lock=True)
         if user.id != actor.user_id:
             require_edit(actor, user)
         if user.is_external:
@@ -133,7 +133,7 @@ def change_account_type(user_id, *, version, actor, to, password=None, source=No
                         external_id=None):
     """Turn an internal account external or back; every value is kept."""
     with db.atomic():
-        user = get_user(user_id)
+        user = get_user(user_id, lock=True)
         require(actor, "users.admin", "Only a User Administrator changes an account type.")
         check_version(user, version, {"account_type": to})
         if to not in ("internal", "external") or to == user.account_type:

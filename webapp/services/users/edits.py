@@ -80,7 +80,7 @@ def save_user(user_id, *, version, actor, fields=None, changes=(), opened=None):
     fields = dict(fields or {})
     changes = list(changes)
     with db.atomic():
-        user = get_user(user_id)
+        user = get_user(user_id, lock=True)
         require_edit(actor, user)
         check_version(user, version, {"fields": fields, "changes": changes})
         cleaned, cleaned_segments = _clean(user, fields, changes)
@@ -113,7 +113,7 @@ def open_for_update(user_id, *, actor, protect):
 def release_field(user_id, field, *, version, actor):
     """Give FIELD back to the source: restore the source's value and forget the local edit."""
     with db.atomic():
-        user = get_user(user_id)
+        user = get_user(user_id, lock=True)
         require_edit(actor, user)
         check_version(user, version, {"release": field})
         state = FieldState.get_or_none((FieldState.user == user) & (FieldState.field == field))

@@ -12,9 +12,16 @@ from webapp.services.fields import GENERAL_FIELDS, parse_date, to_text
 _GET_USER_SQL = 'SELECT * FROM "user" WHERE id = ?'
 
 
-def get_user(user_id):
-    """Return the user with USER_ID or raise NotFound."""
+def get_user(user_id, lock=False):
+    """Return the user with USER_ID or raise NotFound; LOCK its row for the transaction's write.
+
+    On PostgreSQL two saves could otherwise both read version N and both pass the
+    version check; FOR UPDATE makes the second wait and then see N+1 (an edit conflict).
+    SQLite's IMMEDIATE transaction already holds the whole file.
+    """
     sql = _GET_USER_SQL if is_sqlite() else _GET_USER_SQL.replace("?", "%s")
+    if lock and not is_sqlite():
+        sql += " FOR UPDATE"
     user = next(iter(User.raw(sql, int(user_id))), None)
     if user is None:
         raise NotFound(f"No user with id {user_id}.")

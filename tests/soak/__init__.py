@@ -1,0 +1,1 @@
+"""The load-and-fault suite (make soak); its short form runs in make test."""

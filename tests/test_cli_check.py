@@ -1,0 +1,47 @@
+"""flask check: schema, integrity, interrupted runs and table sizes; non-zero when wrong."""
+
+import subprocess
+import sys
+
+from tests.conftest import make_app
+from webapp.db import db, is_sqlite
+from webapp.models import SyncRun
+from webapp.services import checks, jobs
+
+
+def test_check_of_an_empty_database_asks_for_the_upgrade(tmp_path):
+    result = make_app(tmp_path, tmp_path / "fresh.sqlite").test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "schema: empty" in result.output and "0001_initial" in result.output
+    assert "db upgrade" in result.output
+
+
+def test_check_of_a_sound_database(app):
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "schema: 0010_run_heartbeat (up to date)" in result.output
+    assert ("integrity: ok" if is_sqlite() else "integrity: not applicable") in result.output
+    assert "interrupted runs: 0" in result.output
+    assert "sign_in_log" in result.output and "all is well" in result.output
+
+
+def test_check_marks_and_lists_interrupted_runs(app):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    with db.connection_context():
+        dead = SyncRun.create(by="system", source="SIS", filename="students.csv", sha256="0" * 64,
+                              status=jobs.RUNNING, host=jobs.hostname(), pid=child.pid)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["check"])
+    assert first.exit_code == 1
+    assert "now marked interrupted" in first.output
+    assert f"run {dead.id} (SIS, students.csv" in first.output
+    again = runner.invoke(args=["check"])
+    assert again.exit_code == 0 and "interrupted runs: 1" in again.output
+
+
+def test_check_fails_when_integrity_fails(app, monkeypatch):
+    monkeypatch.setattr(checks, "integrity", lambda: "*** in database main *** Page 7: btree damaged")
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "integrity check failed" in result.output

@@ -1,0 +1,58 @@
+"""A full database (disk or page limit) answers 503 with a clear message; other errors stay 500."""
+
+import pytest
+from peewee import OperationalError
+
+from webapp.services import users as user_service
+
+FORM = {"version": "1", "last_name": "Fuller", "first_name": "Ida", "user_group": "Community",
+        "primary_id": "INT1", "status": "active"}
+
+
+def refuse(message):
+    def save_user(*args, **kwargs):
+        raise OperationalError(message)
+
+    return save_user
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_save_on_a_full_database_is_503_with_a_clear_message(app, login_as, patrons, monkeypatch,
+                                                                htmx):
+    client = login_as("User Manager")
+    monkeypatch.setattr(user_service, "save_user", refuse("database or disk is full"))
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.post(f"/users/{patrons['internal']}/general", data=FORM, headers=headers)
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "The database is full" in page and "nothing was changed" in page
+    assert response.headers["X-Request-Id"] in page
+
+
+def test_a_save_that_waited_too_long_for_the_database_is_503_busy(app, login_as, patrons, monkeypatch):
+    client = login_as("User Manager")
+    monkeypatch.setattr(user_service, "save_user", refuse("database is locked"))
+    response = client.post(f"/users/{patrons['internal']}/general", data=FORM)
+    assert response.status_code == 503
+    assert "The database is busy" in response.get_data(as_text=True)
+
+
+def test_another_database_error_is_a_500(app, login_as, patrons, monkeypatch):
+    client = login_as("User Manager")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(user_service, "save_user", refuse("no such table: user"))
+    response = client.post(f"/users/{patrons['internal']}/general", data=FORM)
+    assert response.status_code == 500
+
+
+def test_a_failed_rollback_after_sqlite_gave_up_still_reads_as_full():
+    from webapp.web.errors import disk_full
+
+    try:
+        try:
+            raise OperationalError("database or disk is full")
+        except OperationalError:
+            raise OperationalError("cannot rollback - no transaction is active")  # noqa: B904
+    except OperationalError as exc:
+        assert disk_full(exc)
+    assert not disk_full(OperationalError("cannot rollback - no transaction is active"))

@@ -1,0 +1,76 @@
+"""Production servers: waitress for one process, gunicorn with threaded workers for several.
+
+On SQLite one process is the default: the file has one writer at a time whatever the
+number of processes, and a process's threads already share it well. Several workers on
+SQLite work (each save still waits its turn on the write lock) but add memory, not
+throughput. On PostgreSQL writers run side by side, so one worker per core is the default.
+"""
+
+import os
+
+from webapp.db import db
+
+
+def cores():
+    """Return how many cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(sqlite):
+    """Return the default number of worker processes for the database kind."""
+    return 1 if sqlite else cores()
+
+
+def close_connections():
+    """Close every database connection, pooled ones too, so no worker inherits one by fork."""
+    if not db.is_closed():
+        db.close()
+    close_all = getattr(db.obj, "close_all", None)
+    if close_all is not None:
+        close_all()
+
+
+def serve_waitress(app, host, port, threads):
+    """Serve APP in this process with waitress."""
+    import waitress
+
+    waitress.serve(app, host=host, port=port, threads=threads, ident="Patron Desk")
+
+
+def gunicorn_options(host, port, workers, threads):
+    """Return the gunicorn settings the app is served with."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        # The app writes its own access lines (without query strings); gunicorn's would
+        # repeat them with the query, which can hold a patron's name.
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "keepalive": 5,
+        "graceful_timeout": 30,
+        "proc_name": "patron-desk",
+    }
+
+
+def serve_gunicorn(app, host, port, workers, threads):
+    """Serve APP with gunicorn: WORKERS processes of THREADS threads each."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            """Apply the options of gunicorn_options."""
+            for key, value in gunicorn_options(host, port, workers, threads).items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            """Return the app the workers serve."""
+            return app
+
+    close_connections()
+    Server().run()
