@@ -103,7 +103,7 @@ def summary(user_id):
 
 
 @bp.route("/patrons/<int:user_id>/edit")
-@permission_required("users.edit")
+@permission_required("desk.use", "users.edit")
 def edit(user_id):
     """Edit User Info: swap the summary for the quick form."""
     user = get_user(user_id)
@@ -113,7 +113,7 @@ def edit(user_id):
 
 
 @bp.route("/patrons/<int:user_id>", methods=["POST"])
-@permission_required("users.edit")
+@permission_required("desk.use", "users.edit")
 def update(user_id):
     """Update User: store the quick form through the user service; 422 or 409 in place."""
     version = form_version(request.form)

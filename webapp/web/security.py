@@ -94,21 +94,26 @@ def current_actor():
     return current_user.actor()
 
 
-def permission_required(permission):
-    """Refuse the route (403) unless the signed-in staff member holds PERMISSION."""
+def permission_required(*permissions):
+    """Refuse the route (403) unless the signed-in staff member holds every one of PERMISSIONS.
+
+    permission_required(None) asks only for a signed-in staff member.
+    """
+    needed = tuple(p for p in permissions if p is not None)
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if permission is not None and not current_user.can(permission):
-                g.missing_permission = permission
+            missing = [p for p in needed if not current_user.can(p)]
+            if missing:
+                g.missing_permission = missing[0]
                 abort(403)
             return view(*args, **kwargs)
 
-        # Read by the role x route test: every route declares what it needs.
-        wrapped.required_permission = permission
+        # The one declaration of what the route needs: the role x route test reads it.
+        wrapped.required_permissions = frozenset(needed)
         return wrapped
 
     return decorator
