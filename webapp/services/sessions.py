@@ -1,0 +1,67 @@
+"""Staff sessions: one row per sign-in, found by the token the signed cookie carries."""
+
+import datetime
+import hashlib
+import secrets
+
+from webapp.db import db
+from webapp.models import StaffSession, User
+from webapp.services.clock import now
+
+# Last seen is written at most this often, not on every request.
+TOUCH_SECONDS = 30
+
+
+def key_of(token):
+    """Return the row key of the session whose cookie carries TOKEN."""
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def start(user, address, user_agent):
+    """Open a session for USER; return the token its cookie carries."""
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        StaffSession.create(key=key_of(token), user=user.id, address=(address or "")[:64],
+                            user_agent=(user_agent or "")[:200])
+    return token
+
+
+def resume(token, *, idle_minutes, external_hours):
+    """Return the open session TOKEN names, its user joined, or None once it ended or expired.
+
+    A session idle for IDLE_MINUTES ends, and so does an external account's after
+    EXTERNAL_HOURS however active: its directory or single sign-on is asked again.
+    """
+    found = (StaffSession.select(StaffSession, User).join(User)
+             .where(StaffSession.key == key_of(token)).first())
+    if found is None:
+        return None
+    at = now()
+    idle = at - found.last_seen_at
+    if idle > datetime.timedelta(minutes=idle_minutes) or (
+        found.user.is_external and at - found.created_at > datetime.timedelta(hours=external_hours)
+    ):
+        end(token)
+        return None
+    if idle >= datetime.timedelta(seconds=TOUCH_SECONDS):
+        with db.atomic():
+            StaffSession.update(last_seen_at=at).where(StaffSession.key == found.key).execute()
+    return found
+
+
+def end(token):
+    """End the one session TOKEN names."""
+    with db.atomic():
+        StaffSession.delete().where(StaffSession.key == key_of(token)).execute()
+
+
+def end_all(user):
+    """End every session of USER (sign out everywhere, password change, role removal, deactivation)."""
+    with db.atomic():
+        StaffSession.delete().where(StaffSession.user == user.id).execute()
+
+
+def open_sessions(user):
+    """Return USER's open sessions, the most recently seen first."""
+    return list(StaffSession.select().where(StaffSession.user == user.id)
+                .order_by(StaffSession.last_seen_at.desc(), StaffSession.created_at.desc()))
