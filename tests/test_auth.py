@@ -3,9 +3,10 @@
 import datetime
 
 from tests.conftest import PASSWORD, ROLE_LOGINS, sign_in
+from tests.servers.vnu import Pages
 from tests.staff_sessions import age_sessions, open_session_count
 from webapp.db import db
-from webapp.models import History, RoleAssignment, SignInLog, StaffSession, User
+from webapp.models import History, RoleAssignment, SignInLimit, SignInLog, StaffSession, User
 from webapp.services import signin_limits
 from webapp.services.clock import now
 from webapp.services.passwords import hash_secret
@@ -365,3 +366,32 @@ def test_security_headers_on_pages(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
     assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_pages_of_sessions_and_passwords_are_valid_html(app, client):
+    html_pages = Pages()
+    app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT_AT_ADDRESS"] = 1
+    sign_in(client, MANAGER, "wrong password!")
+    html_pages.add("sign-in throttled", sign_in(client, MANAGER).data)
+    sign_in(client, ADMIN)
+    sign_in_from(app, "10.0.0.7", ADMIN)
+    html_pages.add("your sessions", client.get("/account/sessions").data)
+    html_pages.add("change password", client.get("/account/password").data)
+    html_pages.add("change password, wrong", change_password(client, "not my password").data)
+    with db.connection_context():
+        admin = User.get(User.primary_id == ADMIN)
+    html_pages.add("user details, own account", client.get(f"/users/{admin.id}").data)
+    html_pages.assert_valid()
+
+
+def test_counters_and_sessions_long_over_are_cleared_away(app, client):
+    sign_in(client, ADMIN, "wrong password!")
+    sign_in_from(app, "10.0.0.7", MANAGER)
+    age_sessions(MANAGER, idle_seconds=31 * 60)
+    with db.connection_context():
+        SignInLimit.update(last_failure_at=now() - datetime.timedelta(hours=2)).execute()
+    sign_in(client, ROLE_LOGINS["Circulation Desk Operator"])
+    with db.connection_context():
+        assert SignInLimit.select().count() == 0
+        assert [row.user.primary_id for row in StaffSession.select()] == [
+            ROLE_LOGINS["Circulation Desk Operator"]]

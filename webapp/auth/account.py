@@ -40,7 +40,9 @@ def why():
 @permission_required(None)
 def account_sessions():
     """List the staff member's open sessions, this one marked."""
-    return render_template("auth/sessions.html", open_sessions=sessions.open_sessions(current_user.user))
+    idle = current_app.config["IDLE_TIMEOUT_MINUTES"]
+    return render_template("auth/sessions.html",
+                           open_sessions=sessions.open_sessions(current_user.user, idle_minutes=idle))
 
 
 @bp.route("/account/sessions/end", methods=["POST"])

@@ -17,10 +17,12 @@ def key_of(token):
     return hashlib.sha256((token or "").encode()).hexdigest()
 
 
-def start(user, address, user_agent):
-    """Open a session for USER; return the token its cookie carries."""
+def start(user, address, user_agent, *, idle_minutes):
+    """Open a session for USER, clearing away sessions idle past IDLE_MINUTES; return its token."""
     token = secrets.token_urlsafe(32)
     with db.atomic():
+        idle_since = now() - datetime.timedelta(minutes=idle_minutes)
+        StaffSession.delete().where(StaffSession.last_seen_at < idle_since).execute()
         StaffSession.create(key=key_of(token), user=user.id, address=(address or "")[:64],
                             user_agent=(user_agent or "")[:200])
     return token
@@ -61,7 +63,9 @@ def end_all(user):
         StaffSession.delete().where(StaffSession.user == user.id).execute()
 
 
-def open_sessions(user):
-    """Return USER's open sessions, the most recently seen first."""
-    return list(StaffSession.select().where(StaffSession.user == user.id)
+def open_sessions(user, *, idle_minutes):
+    """Return USER's sessions not idle past IDLE_MINUTES, the most recently seen first."""
+    idle_since = now() - datetime.timedelta(minutes=idle_minutes)
+    return list(StaffSession.select()
+                .where((StaffSession.user == user.id) & (StaffSession.last_seen_at >= idle_since))
                 .order_by(StaffSession.last_seen_at.desc(), StaffSession.created_at.desc()))

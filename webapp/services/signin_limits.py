@@ -94,8 +94,14 @@ def release(identifier, address, limits, *, signed_in):
             pair = _pair_key(identifier, address)
             SignInLimit.delete().where(SignInLimit.key == pair).execute()
             keys.pop(pair)
+            # Counters whose streak and wait are long over would start afresh: forget them.
+            over = now() - datetime.timedelta(minutes=limits.window_minutes + limits.max_delay_minutes)
+            SignInLimit.delete().where(SignInLimit.last_failure_at < over).execute()
         for row in _locked(keys):
-            row.failures = max(row.failures - 1, 0)
+            row.failures -= 1
+            if row.failures <= 0:
+                row.delete_instance()
+                continue
             if row.failures < keys[row.key]:
                 row.blocked_until = None
             row.save()

@@ -138,7 +138,8 @@ class SessionInterface(SecureCookieSessionInterface):
 def start_session(user):
     """Sign USER in on a new session row: nothing of the anonymous session carries over."""
     session.clear()
-    token = sessions.start(user, request.remote_addr or "", request.user_agent.string)
+    token = sessions.start(user, request.remote_addr or "", request.user_agent.string,
+                           idle_minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
     login_user(StaffMember(user, permissions_of(user), token), remember=False)
 
 
