@@ -395,3 +395,9 @@ def test_counters_and_sessions_long_over_are_cleared_away(app, client):
         assert SignInLimit.select().count() == 0
         assert [row.user.primary_id for row in StaffSession.select()] == [
             ROLE_LOGINS["Circulation Desk Operator"]]
+
+
+def test_the_wait_stops_growing_at_the_maximum(app):
+    limits = signin_limits.Limits.from_config({**app.config, "SIGNIN_MAX_DELAY_MINUTES": 60})
+    waits = [limits.delay(failures, 5).total_seconds() for failures in (5, 6, 7, 11, 12, 10**6)]
+    assert waits == [60, 120, 240, 3600, 3600, 3600]

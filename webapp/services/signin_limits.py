@@ -28,11 +28,11 @@ class Throttled(Exception):
 class Limits:
     """How many failures a streak may have before its waits begin, and how long they are."""
 
-    per_pair: int = 5
-    per_address: int = 20
-    window_minutes: int = 15
-    first_delay_seconds: int = 60
-    max_delay_minutes: int = 60
+    per_pair: int
+    per_address: int
+    window_minutes: int
+    first_delay_seconds: int
+    max_delay_minutes: int
 
     @classmethod
     def from_config(cls, config):
