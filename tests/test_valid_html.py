@@ -14,6 +14,7 @@ from tests.servers.vnu import Pages
 from tests.test_desk import quick_form
 from webapp.db import db
 from webapp.models import (
+    Address,
     Block,
     Email,
     Identifier,
@@ -49,6 +50,8 @@ def library(app):
                                user_group="Community", expiry_date=TODAY + datetime.timedelta(days=7))
         Identifier.create(user=internal, id_type="barcode", value="BC-INT1")
         Email.create(user=internal, address="ida@home.org", preferred=True)
+        Address.create(user=internal, line1="1 Quay St", city="Porth", postal_code="P1 1AA",
+                       preferred=True)
         external = User.create(primary_id="EXT1", first_name="Ezra", middle_name="Lee",
                                last_name="Exton", user_group="Graduate", account_type="external",
                                source="SIS", external_id="S1",
@@ -103,10 +106,10 @@ class Walk:
         return self.keep(name, self.client.post(url, data=data or {}, headers=headers or {},
                                                 **kwargs), status, shows)
 
-    def both(self, name, url, status=200):
+    def both(self, name, url, status=200, shows=None):
         """Keep URL as a whole page and as the fragment htmx asks for."""
-        self.get(name, url, status)
-        self.get(f"{name} (fragment)", url, status, headers=HX)
+        self.get(name, url, status, shows=shows)
+        self.get(f"{name} (fragment)", url, status, headers=HX, shows=shows)
 
     def sign_in_as(self, role):
         """Sign out whoever is signed in, then sign in as the staff member holding ROLE."""
@@ -134,6 +137,8 @@ def walk_search(walk, app):
 
 
 TABS = ("general", "contact", "identifiers", "notes", "blocks", "history")
+SEGMENTS = {"emails": Email, "phones": Phone, "addresses": Address, "identifiers": Identifier,
+            "notes": Note, "blocks": Block}
 
 
 def walk_user_details(walk, ids):
@@ -145,11 +150,12 @@ def walk_user_details(walk, ids):
         walk.get(f"User Details, {kind}, Edit", f"/users/{uid}?edit=1")
         walk.get(f"User Details, {kind}, Edit (fragment)", f"/users/{uid}/general/edit",
                  headers=HX)
-        for segment, model in [("emails", Email), ("identifiers", Identifier)]:
+        for segment, model in SEGMENTS.items():
             with db.connection_context():
-                segment_id = model.get(model.user == uid).id
-            walk.both(f"User Details, {kind}, editing one of {segment}",
-                      f"/users/{uid}/segments/{segment}/{segment_id}/edit")
+                found = model.get_or_none(model.user == uid)
+            if found is not None:
+                walk.both(f"User Details, {kind}, editing one of {segment}",
+                          f"/users/{uid}/segments/{segment}/{found.id}/edit")
     walk.both("Roles tab, staff record", f"/users/{ids['worker']}/roles")
     walk.both("Roles tab, public record", f"/users/{ids['internal']}/roles")
 
@@ -170,6 +176,7 @@ def walk_open_for_update(walk, ids):
     walk.get("User Details, protected and temporary fields", f"/users/{uid}",
              shows="Release to source")
     walk.get("Edit, protected and temporary fields", f"/users/{uid}?edit=1")
+    walk.both("History tab after Open for Update", f"/users/{uid}/history")
     walk.post("Released to source", f"/users/{uid}/release/first_name",
               {"version": version_of(uid)}, headers=HX, shows="holds the source")
 
@@ -221,6 +228,14 @@ def walk_accounts(walk, ids):
         walk.get(f"Account type, {kind}", f"/users/{ids[kind]}/account-type")
     walk.post("Account type, 422", f"/users/{ids['external']}/account-type",
               {"version": version_of(ids["external"]), "password": "short"}, status=422)
+    walk.post("Account type, changed", f"/users/{ids['external']}/account-type",
+              {"version": version_of(ids["external"]), "password": "a good long password"},
+              status=302)
+    walk.get("User Details, changed to internal", f"/users/{ids['external']}")
+    walk.post("Account type, changed back", f"/users/{ids['external']}/account-type",
+              {"version": version_of(ids["external"]), "source": "SIS", "external_id": "S1"},
+              status=302)
+    walk.get("User Details, external again", f"/users/{ids['external']}", shows="Managed by SIS")
 
 
 def walk_roles(walk, ids):
@@ -254,7 +269,8 @@ def walk_desk(walk, ids):
     walk.get("Desk, unknown patron", "/desk/?patron=99999", status=404)
     walk.get("Desk, patron found", f"/desk/?patron={uid}")
     walk.get("Desk, patron found (fragment)", "/desk/?q=BC-EXT1", headers=HX)
-    walk.both("Desk, Edit User Info", f"/desk/patrons/{uid}/edit")
+    walk.both("Desk, Edit User Info", f"/desk/patrons/{uid}/edit", shows="Managed by SIS")
+    walk.both("Desk, Edit User Info, internal", f"/desk/patrons/{ids['internal']}/edit")
     walk.get("Desk, summary again", f"/desk/patrons/{uid}/summary", headers=HX)
     form = quick_form(walk.client, uid)
     bad = dict(form, **{"emails.new.address": ["nope"]})
