@@ -104,7 +104,6 @@ class AddUserForm(FlaskForm):
         return self.confirm.data == "yes"
 
 
-
 class AccountTypeForm(FlaskForm):
     """Change account type: a password to turn internal, or the source record to turn external.
 

@@ -352,11 +352,10 @@ def account_type(user_id):
 def add():
     """Create an internal account, after listing possible duplicates."""
     form = AddUserForm()
-    values, identifier, email = form.values(), form.identifier_values(), form.email_values()
-    context = {"values": values, "identifier": identifier, "email": email, "errors": {},
-               "duplicates": []}
+    context = {"form": form, "errors": {}, "duplicates": []}
     if not form.is_submitted():
         return render_template("users/add.html", **context)
+    values, identifier, email = form.values(), form.identifier_values(), form.email_values()
     duplicates = user_service.possible_duplicates(dict(values, email=email["address"]))
     if duplicates and not form.confirmed():
         context["duplicates"] = duplicates
