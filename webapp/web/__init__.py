@@ -6,6 +6,7 @@ from webapp.web.forms import (
     form_version,
     loaded_values,
     own_edits,
+    posted_segment,
     segment_values,
 )
 from webapp.web.htmx import hx_headers, render, wants_fragment
@@ -28,6 +29,7 @@ __all__ = [
     "loaded_values",
     "own_edits",
     "permission_required",
+    "posted_segment",
     "public_route",
     "render",
     "segment_values",
