@@ -19,6 +19,7 @@ from webapp.services.fields import max_length
 from webapp.services.sync.entries import decode
 from webapp.services.sync.passes import Pass
 from webapp.services.sync.report import report
+from webapp.services.text import clean, rule_of, shown
 
 sync_log = logging.getLogger("webapp.sync")
 
@@ -67,7 +68,8 @@ def recent_runs(limit=50):
 
 def _start(data, *, filename, source, actor, options):
     """Record a new run and return it with its decoded file."""
-    source = (source or "").strip()
+    source = clean((source or "").strip(), "source")
+    filename = clean(filename or "upload", "file", rule_of("filename"))
     errors = {}
     if not source:
         errors["source"] = "Source system is required."
@@ -78,7 +80,7 @@ def _start(data, *, filename, source, actor, options):
     sync_file = decode(data, filename, options.get("max_bytes"))
     with db.atomic():
         run = SyncRun.create(at=now(), by=actor.name, source=source,
-                             filename=(filename or "upload")[: max_length(SyncRun, "filename")],
+                             filename=filename[: max_length(SyncRun, "filename")],
                              sha256=hashlib.sha256(data).hexdigest(), status=RUNNING,
                              **jobs.owner_fields())
     return run, sync_file
@@ -98,7 +100,11 @@ def _finish(run, status, sync_file, result, options):
     for key in ("created", "updated", "unchanged", "deactivated", "rejected"):
         setattr(run, key, counts.get(key, 0))
     run.status = status
-    body = dict(result, format=sync_file.format, rows=sync_file.total, file_errors=sync_file.errors,
+    # A rejected row or file is quoted as the file gave it: escaped, it stores and shows safely.
+    result = dict(result, errors=[dict(e, external_id=shown(e["external_id"] or ""),
+                                       message=shown(e["message"])) for e in result["errors"]])
+    body = dict(result, format=sync_file.format, rows=sync_file.total,
+                file_errors=[shown(m) for m in sync_file.errors],
                 message=_outcome_message(status, sync_file, result),
                 options={k: v for k, v in options.items() if k != "max_bytes"})
     run.report = json.dumps(body, ensure_ascii=False, default=str)
