@@ -1,5 +1,6 @@
 """CSV files: the header's columns and where each value of a record sits."""
 
+import collections
 import csv
 import io
 import operator
@@ -85,14 +86,18 @@ def read_header(sync_file):
     except ValueError as exc:
         sync_file.errors.append(str(exc))
         return
-    columns = [c.strip().lower() for c in header]
     errors = sync_file.errors
+    if len(header) > MAX_COLUMNS:
+        errors.append(f"Line {line}: the header has {len(header):,} columns; a file may have at most "
+                      f"{MAX_COLUMNS}.")
+        return
+    columns = [c.strip().lower() for c in header]
     if any(not c for c in columns):
         errors.append(f"Line {line}: column {columns.index('') + 1} of the header has no name.")
-    doubled = sorted({c for c in columns if c and columns.count(c) > 1})
+    doubled = sorted(c for c, n in collections.Counter(columns).items() if c and n > 1)
     if doubled:
         errors.append(f"Line {line}: these columns appear more than once: {', '.join(doubled)}.")
-    unknown = [c for c in columns if c and c not in CSV_COLUMNS]
+    unknown = [c for c in columns if c and c not in KNOWN_COLUMNS]
     if unknown:
         errors.append(f"Line {line}: unknown columns: {', '.join(unknown)}. The known columns are "
                       f"{', '.join(CSV_COLUMNS)}.")
