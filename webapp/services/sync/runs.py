@@ -6,6 +6,7 @@ preview showed (same digest); otherwise the transaction is rolled back and nothi
 written. A file never changes an internal account, roles, or another source's users.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -154,13 +155,31 @@ def _read_pass(run, sync_file, actor, options, progress):
     return work.report()
 
 
-def _mark(run, status):
-    """Set RUN's status in a transaction of its own."""
-    with db.atomic():
-        SyncRun.update(status=status).where(SyncRun.id == run.id).execute()
-    run.status = status
-    sync_log.warning("run %s %s: source=%s file=%s", run.id, status, run.source, run.filename,
-                     extra={"run": run.id, "outcome": status})
+@contextlib.contextmanager
+def _failing(run):
+    """Mark RUN failed, with the reason, whatever the block raises (a refusal aside); re-raise it.
+
+    Every write of a run is one transaction, rolled back by then: nothing was changed.
+    A process killed on the way leaves the run running; jobs marks it interrupted.
+    """
+    try:
+        yield
+    except SyncRefused:
+        raise
+    except BaseException as exc:
+        reason = shown(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:500]
+        message = (f"Failed: the run stopped on an error ({reason}); nothing was changed. "
+                   "Tell your system administrator if it happens again.")
+        sync_log.exception("run %s failed: source=%s file=%s", run.id, run.source, run.filename,
+                           extra={"run": run.id, "outcome": FAILED})
+        try:
+            with db.atomic():
+                SyncRun.update(status=FAILED, report=json.dumps({"message": message})).where(
+                    SyncRun.id == run.id).execute()
+            run.status = FAILED
+        except Exception:
+            sync_log.exception("run %s could not be marked failed", run.id)
+        raise
 
 
 def _write_pass(run, sync_file, actor, options, progress, expected=None):
@@ -203,16 +222,11 @@ def preview(data, *, filename, source, actor, deactivate_missing=False, skip_inv
     """Compute and record what synchronizing DATA would change; change nothing else."""
     options = _options(deactivate_missing, skip_invalid, max_bytes)
     run, sync_file = _start(data, filename=filename, source=source, actor=actor, options=options)
-    result = None
-    if not sync_file.errors:
-        try:
-            result = _read_pass(run, sync_file, actor, options, progress)
-        except Exception:
-            _mark(run, FAILED)
-            raise
-    status = REJECTED if result is None else _status(sync_file, result, options, PREVIEWED)
-    with db.atomic():
-        return _finish(run, status, sync_file, result, options)
+    with _failing(run):
+        result = None if sync_file.errors else _read_pass(run, sync_file, actor, options, progress)
+        status = REJECTED if result is None else _status(sync_file, result, options, PREVIEWED)
+        with db.atomic():
+            return _finish(run, status, sync_file, result, options)
 
 
 def apply(run_id, data, *, actor, max_bytes=None, progress=None):
@@ -228,16 +242,12 @@ def apply(run_id, data, *, actor, max_bytes=None, progress=None):
     sync_file = decode(data, run.filename, max_bytes)
     if sync_file.errors:
         raise SyncRefused("The file of this preview can no longer be read; upload it again.")
-    try:
+    with _failing(run):
         status, result = _write_pass(run, sync_file, actor, options, progress, expected=previous)
-    except SyncRefused:
-        raise
-    except Exception:
-        _mark(run, FAILED)
-        raise
+        if status != APPLIED:
+            with db.atomic():
+                _finish(run, STALE, sync_file, previous, options)
     if status != APPLIED:
-        with db.atomic():
-            _finish(run, STALE, sync_file, previous, options)
         raise StalePreview("The records changed since this preview, so nothing was applied. "
                            "Preview the file again to see the changes as they are now.")
     return get_run(run.id)
@@ -248,20 +258,14 @@ def synchronize(data, *, filename, source, actor, dry_run=False, deactivate_miss
     """Preview DATA and, unless DRY_RUN, apply it in one transaction; return the recorded run."""
     options = _options(deactivate_missing, skip_invalid, max_bytes)
     run, sync_file = _start(data, filename=filename, source=source, actor=actor, options=options)
-    result = None
-    if not sync_file.errors:
-        try:
-            if dry_run:
-                result = _read_pass(run, sync_file, actor, options, progress)
-                status = _status(sync_file, result, options, DRY_RUN)
-            else:
-                status, result = _write_pass(run, sync_file, actor, options, progress)
-        except Exception:
-            _mark(run, FAILED)
-            raise
-    if result is None:
-        status = REJECTED
-    if status != APPLIED:
-        with db.atomic():
-            _finish(run, status, sync_file, result, options)
+    with _failing(run):
+        result, status = None, REJECTED
+        if not sync_file.errors and dry_run:
+            result = _read_pass(run, sync_file, actor, options, progress)
+            status = _status(sync_file, result, options, DRY_RUN)
+        elif not sync_file.errors:
+            status, result = _write_pass(run, sync_file, actor, options, progress)
+        if status != APPLIED:
+            with db.atomic():
+                _finish(run, status, sync_file, result, options)
     return get_run(run.id)
