@@ -242,3 +242,22 @@ def test_arbitrary_text_in_a_csv_file_never_fails_a_run_or_stores_a_control_char
     run = run_sync(data, skip_invalid=True)
     assert run.status in ("applied", "rejected"), sync.report(run)
     assert_no_stored_control()
+
+
+def test_an_apply_that_raises_ends_failed_with_the_reason_and_keeps_the_preview(dbc, monkeypatch):
+    data = csv_file(row())
+    previewed = sync.preview(data, filename="users.csv", source="SIS", actor=SYSTEM)
+    assert previewed.status == "previewed"
+
+    def failing(self, plans):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(writer.Writer, "write", failing)
+    with pytest.raises(RuntimeError):
+        sync.apply(previewed.id, data, actor=SYSTEM)
+    run = sync.get_run(previewed.id)
+    assert run.status == "failed"
+    report = sync.report(run)
+    assert "RuntimeError: boom" in report["message"]
+    assert report["diffs_total"] == 1 and report["diffs"][0]["external_id"] == "S1"
+    assert User.select().where(User.source == "SIS").count() == 0

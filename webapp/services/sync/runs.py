@@ -173,9 +173,10 @@ def _failing(run):
         sync_log.exception("run %s failed: source=%s file=%s", run.id, run.source, run.filename,
                            extra={"run": run.id, "outcome": FAILED})
         try:
+            # An apply that fails keeps the report of its preview, with the reason.
+            body = json.dumps(dict(report(run), message=message), default=str)
             with db.atomic():
-                SyncRun.update(status=FAILED, report=json.dumps({"message": message})).where(
-                    SyncRun.id == run.id).execute()
+                SyncRun.update(status=FAILED, report=body).where(SyncRun.id == run.id).execute()
             run.status = FAILED
         except Exception:
             sync_log.exception("run %s could not be marked failed", run.id)
