@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tests.test_desk import form_in
 from webapp.db import db
 from webapp.models import SEGMENT_MODELS, History, Identifier, Note, SyncRun, User
+from webapp.services.fields import GENERAL_FIELDS
 from webapp.services.passwords import check_secret
 
 HTMX = {"HX-Request": "true"}
@@ -221,8 +222,8 @@ ANY_TEXT = st.one_of(
     st.text(st.sampled_from("\x00\x07\x1b\x85\t\n\r\u202e\u2066\ud800\ufffdAé\u0301 %"), max_size=30),
     st.text(min_size=300, max_size=3000),
 )
-GENERAL = ["primary_id", "first_name", "middle_name", "last_name", "pref_first_name", "title", "campus",
-           "job_category", "preferred_language", "birth_date", "user_group"]
+# Every general field that holds text; the resource sharing library is an id, not text.
+GENERAL = [f for f in GENERAL_FIELDS if f != "rs_library"]
 SEGMENTS = {"notes": ("text", {"notes.new.note_type": "general"}),
             "identifiers": ("value", {"identifiers.new.id_type": "barcode"}),
             "emails": ("address", {}), "phones": ("number", {}),
