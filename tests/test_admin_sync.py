@@ -213,3 +213,31 @@ def test_pages_and_fragments_are_valid_html(client, login_as):
             parser.parse(text if whole else f"<!doctype html><title>t</title>{text}")
     text = text_of(client.post("/admin/sync", data={}, content_type="multipart/form-data"))
     parser.parse(text)
+
+
+def test_a_json_file_with_a_lone_surrogate_previews_with_the_row_rejected_not_running(client, login_as):
+    login_as(ADMIN)
+    data = (b'[{"external_id": "S1", "primary_id": "P1", "last_name": "Ray", "user_group": "Graduate"},\n'
+            b' {"external_id": "S2", "primary_id": "P2", "last_name": "a\\ud800", "user_group": "Graduate"}]')
+    run_id = run_id_of(upload(client, data, name="sis.json", skip_invalid=True))
+    html = text_of(client.get(f"/admin/sync/{run_id}"))
+    assert "lone surrogate" in html and "1 rejected" in html
+    with db.connection_context():
+        assert SyncRun.get_by_id(run_id).status == "previewed"
+
+
+def test_a_run_that_fails_shows_failed_with_the_reason(client, login_as, monkeypatch):
+    from webapp.services.sync import writer
+
+    def failing(self, plans):
+        raise RuntimeError("boom")
+
+    login_as(ADMIN)
+    run_id = run_id_of(upload(client))
+    monkeypatch.setattr(writer.Writer, "write", failing)
+    with pytest.raises(RuntimeError):
+        client.post(f"/admin/sync/{run_id}/apply")
+    html = text_of(client.get(f"/admin/sync/{run_id}"))
+    assert f"Run {run_id}: Failed" in html and "RuntimeError: boom" in html
+    runs = text_of(client.get("/admin/sync"))
+    assert "badge-run-failed" in runs and "badge-run-running" not in runs

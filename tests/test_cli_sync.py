@@ -105,3 +105,53 @@ def test_usage_errors_exit_2(runner, tmp_path, args):
     result = runner.invoke(args=[path if a == "FILE" else a for a in args])
     assert result.exit_code == 2, result.output
     assert synced_users() == []
+
+
+def test_values_of_a_hostile_file_are_printed_escaped_never_raw(runner, tmp_path):
+    hostile = (b"external_id,primary_id,first_name,last_name,user_group,\x1b]0;owned\x07\n"
+               b"S1,P1,Ann,Ray,Graduate,x\n")
+    result = runner.invoke(args=["sync-users", write(tmp_path, "bad.csv", hostile), "--source", "SIS"])
+    assert result.exit_code == 1
+    assert "unknown columns: \\x1b]0;owned\\x07" in result.output
+    rows = GOOD + b"S9\x1b[2J,P9,Cy\x1b[31m,Lee,Graduate,B9,cy@example.edu\n"
+    result = runner.invoke(args=["sync-users", write(tmp_path, "rows.csv", rows), "--source", "SIS",
+                                 "--skip-invalid"])
+    assert result.exit_code == 0
+    assert "line 4 (S9\\x1b[2J): external_id: Contains a control character (U+001B)." in result.output
+    for output in (result.output, result.stderr):
+        assert "\x1b" not in output and "\x07" not in output
+
+
+def test_a_value_stored_before_the_boundary_is_printed_escaped_in_the_changes(runner, tmp_path):
+    first = runner.invoke(args=["sync-users", write(tmp_path, "a.csv", GOOD), "--source", "SIS"])
+    assert first.exit_code == 0
+    with db.connection_context():
+        User.update(first_name="Ann\x1b[2J").where(User.primary_id == "P1").execute()
+    renamed = write(tmp_path, "b.csv", GOOD.replace(b"S1,P1,Ann", b"S1,P1,Anna"))
+    result = runner.invoke(args=["sync-users", renamed, "--source", "SIS"])
+    assert result.exit_code == 0, result.output
+    assert "First name: Ann\\x1b[2J -> Anna" in result.output
+    assert "\x1b" not in result.output
+
+
+def test_a_run_that_fails_prints_the_reason_and_is_marked_failed(runner, tmp_path, monkeypatch):
+    from webapp.services.sync import writer
+
+    def failing(self, plans):
+        raise RuntimeError("disk \x1b[2J full")
+
+    monkeypatch.setattr(writer.Writer, "write", failing)
+    result = runner.invoke(args=["sync-users", write(tmp_path, "a.csv", GOOD), "--source", "SIS"])
+    assert result.exit_code == 1
+    assert "the run failed (RuntimeError: disk \\x1b[2J full); nothing was changed" in result.output
+    with db.connection_context():
+        assert SyncRun.get().status == "failed"
+    assert synced_users() == []
+
+
+def test_a_source_name_with_a_control_character_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(args=["sync-users", write(tmp_path, "a.csv", GOOD), "--source", "SIS\x1b"])
+    assert result.exit_code == 2
+    assert "control character (U+001B)" in result.output and "\x1b" not in result.output
+    with db.connection_context():
+        assert SyncRun.select().count() == 0

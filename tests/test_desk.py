@@ -6,9 +6,11 @@ import re
 
 import html5lib
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from tests.conftest import PASSWORD, ROLE_LOGINS, csrf_token_from, sign_in
 from webapp.db import db
+from webapp.desk.forms import QuickForm
 from webapp.models import (
     Block,
     Email,
@@ -423,6 +425,40 @@ def test_external_phone_and_address_are_added_as_internal(login_as, patrons):
     assert (address.line1, address.city, address.segment, address.preferred) == (
         "1 Elm St", "Springfield", "internal", True)
 
+
+
+def test_a_segment_posted_to_the_desk_is_read_as_on_user_details(login_as, patrons):
+    """The desk and User Details read a posted address with the one segment parser."""
+    client = login_as("General System Administrator")
+    typed = {"line1": " 5 Mill Lane ", "line2": "", "city": "Springfield", "country": "US"}
+    with db.connection_context():
+        twin = User.create(primary_id="INT2", first_name="Iva", last_name="Inman",
+                           user_group="Community")
+    form = quick_form(client, patrons["internal"])
+    form.update({f"addresses.new.{field}": [value] for field, value in typed.items()})
+    assert client.post(f"/desk/patrons/{patrons['internal']}", data=form,
+                       headers=HTMX).status_code == 200
+    details = {f"addresses.new.{field}": value for field, value in typed.items()}
+    assert client.post(f"/users/{twin.id}/segments/addresses",
+                       data=dict(details, version="1", **{"addresses.new.preferred": "on"}),
+                       headers=HTMX).status_code == 200
+
+    def address_of(user_id):
+        with db.connection_context():
+            address = User.get_by_id(user_id).addresses.get()
+        return {f: getattr(address, f) for f in ("line1", "line2", "city", "region",
+                                                 "postal_code", "country", "preferred")}
+
+    assert address_of(patrons["internal"]) == address_of(twin.id)
+    assert address_of(twin.id)["line1"] == "5 Mill Lane"
+
+
+def test_the_desk_reads_a_contact_under_the_segment_id_it_was_loaded_with(app, patrons):
+    posted = MultiDict({"version": "1", "emails.999.address": "ida@elsewhere.org"})
+    with app.test_request_context(), db.connection_context():
+        form = QuickForm.from_request(User.get_by_id(patrons["internal"]), posted)
+    assert form.contacts["emails"] == {"address": "ida@elsewhere.org"}
+    assert form.contacts["phones"] is None and form.contacts["addresses"] is None
 
 def test_external_library_field_change_is_protected(login_as, patrons):
     client = login_as("General System Administrator")

@@ -369,6 +369,37 @@ def test_add_user_validation(login_as):
     assert "Primary identifier is required." in text and 'value="Kept"' in text
 
 
+
+def test_account_type_change_on_a_stale_version_is_409_and_changes_nothing(login_as, patrons):
+    uid = patrons["external"]
+    stale = login_as("User Administrator").post(
+        f"/users/{uid}/account-type", data={"version": "7", "password": "a good long password"})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Someone else changed this record meanwhile." in text
+    assert user(uid).account_type == "external" and user(uid).password_hash is None
+
+
+def test_account_type_refusal_keeps_the_source_record_typed(login_as, patrons):
+    admin = login_as("User Administrator")
+    uid = patrons["internal"]
+    refused = admin.post(f"/users/{uid}/account-type", data={"version": "1", "source": "SIS"})
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert 'name="source" type="text" value="SIS"' in text and 'aria-invalid="true"' in text
+    assert user(uid).account_type == "internal"
+
+
+def test_add_user_duplicates_step_keeps_what_was_typed(login_as, patrons):
+    client = login_as("User Manager")
+    form = {"primary_id": "NEW2", "first_name": "Ida", "last_name": "Inman",
+            "user_group": "Community", "emails.new.address": "ida@home.org",
+            "emails.new.email_type": "work", "identifiers.new.value": "B-NEW-2"}
+    text = client.post("/users/new", data=form).get_data(as_text=True)
+    assert "Possible duplicates" in text and 'name="confirm" value="yes"' in text
+    assert 'value="NEW2"' in text and 'value="B-NEW-2"' in text and 'value="ida@home.org"' in text
+    assert re.search(r'<option value="work" selected>', text)
+    assert re.search(r'<option value="barcode" selected>', text)
+
 def test_history_tab_newest_first(login_as, patrons):
     client = login_as("User Manager")
     uid = patrons["internal"]
@@ -394,6 +425,19 @@ def test_save_with_csrf_on(csrf_app, patrons):
     assert client.post(f"/users/{uid}/general", data=data).status_code == 302
     assert user(uid).last_name == "Forged"
 
+
+
+def test_add_user_with_csrf_on(csrf_app):
+    client = csrf_app.test_client()
+    token = csrf_token_from(client.get("/sign-in").get_data(as_text=True))
+    client.post("/sign-in", data={"identifier": MANAGER, "password": PASSWORD,
+                                  "csrf_token": token})
+    data = {"primary_id": "NEW3", "last_name": "Nash", "user_group": "Community"}
+    assert client.post("/users/new", data=data).status_code == 400
+    data["csrf_token"] = csrf_token_from(client.get("/users/new").get_data(as_text=True))
+    assert client.post("/users/new", data=data).status_code == 302
+    with db.connection_context():
+        assert User.get(User.primary_id == "NEW3").last_name == "Nash"
 
 def test_edit_link_from_search_opens_edit_mode(login_as, patrons):
     client = login_as("User Manager")

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from webapp.db import db
 from webapp.services import circulation
 from webapp.services.permissions import Actor
+from webapp.services.text import shown
 
 # The command line acts as the system, with the permissions these commands need.
 CLI_ACTOR = Actor("system", frozenset({"system.admin"}))
@@ -27,7 +28,7 @@ def items_import(file):
             result = circulation.import_items(CLI_ACTOR, Path(file).read_bytes())
     except circulation.ItemImportRejected as exc:
         for line, message in exc.errors:
-            click.echo(f"line {line}: {message}" if line else message, err=True)
+            click.echo(shown(f"line {line}: {message}" if line else message), err=True)
         click.echo(f"rejected: {len(exc.errors)} errors, nothing was changed", err=True)
         raise SystemExit(1) from exc
     click.echo(f"items: {result.created} created, {result.updated} updated, "

@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from webapp import db as database
 from webapp.db import db
+from webapp.services.text import shown
 
 db_cli = AppGroup("db", help="Database schema.")
 
@@ -144,8 +145,8 @@ def check():
                   else " (up to date)"))
     click.echo(f"integrity: {health.integrity or 'not applicable (PostgreSQL)'}")
     click.echo(f"interrupted runs: {len(health.interrupted)}"
-               + "".join(f"\n  run {run.id} ({run.source}, {run.filename}, {run.at:%Y-%m-%d %H:%M} UTC)"
-                         for run in health.interrupted))
+               + "".join("\n" + shown(f"  run {run.id} ({run.source}, {run.filename}, "
+                                       f"{run.at:%Y-%m-%d %H:%M} UTC)") for run in health.interrupted))
     click.echo("tables (rows):")
     for table, rows in health.tables.items():
         click.echo(f"  {table:<24}{rows:>12,}")
@@ -196,50 +197,59 @@ def sync_users(file, source, dry_run, deactivate_missing, skip_invalid, show):
                     max_bytes=current_app.config["SYNC_MAX_BYTES"], progress=progress)
                 report = sync.report(run)
         except ValidationError as exc:
-            raise click.BadParameter(next(iter(exc.errors.values())), param_hint="--source") from exc
+            field, message = next(iter(exc.errors.items()))
+            raise click.BadParameter(message, param_hint="FILE" if field == "file" else "--source") from exc
         except OperationalError as exc:
             raise click.ClickException(f"the database refused the run ({exc}); nothing was changed") from exc
+        except Exception as exc:
+            raise click.ClickException(shown(f"the run failed ({type(exc).__name__}: {exc}); nothing "
+                                             "was changed")) from exc
     _print_sync_report(run, report, show)
     if run.status not in (sync.APPLIED, sync.DRY_RUN):
         raise SystemExit(1)
 
 
+def _say(line, err=False):
+    """Print LINE, which quotes file values, with anything non-printable escaped."""
+    click.echo(shown(line), err=err)
+
+
 def _print_sync_report(run, report, show):
     """Print the summary table of a synchronization run, its errors and its changes."""
-    click.echo(f"Run {run.id}: {run.status} — {report.get('message', '')}")
-    click.echo(f"  file {run.filename} (SHA-256 {run.sha256}), source {run.source}, "
-               f"{report.get('rows', 0):,} rows")
-    click.echo("")
-    click.echo(f"  {'created':<12}{run.created:>10,}")
-    click.echo(f"  {'updated':<12}{run.updated:>10,}")
-    click.echo(f"  {'unchanged':<12}{run.unchanged:>10,}")
-    click.echo(f"  {'deactivated':<12}{run.deactivated:>10,}")
-    click.echo(f"  {'rejected':<12}{run.rejected:>10,}")
+    _say(f"Run {run.id}: {run.status} — {report.get('message', '')}")
+    _say(f"  file {run.filename} (SHA-256 {run.sha256}), source {run.source}, "
+         f"{report.get('rows', 0):,} rows")
+    _say("")
+    _say(f"  {'created':<12}{run.created:>10,}")
+    _say(f"  {'updated':<12}{run.updated:>10,}")
+    _say(f"  {'unchanged':<12}{run.unchanged:>10,}")
+    _say(f"  {'deactivated':<12}{run.deactivated:>10,}")
+    _say(f"  {'rejected':<12}{run.rejected:>10,}")
     for message in report["file_errors"]:
-        click.echo(f"file error: {message}", err=True)
+        _say(f"file error: {message}", err=True)
     for error in report["errors"]:
         where = f"line {error['line']}" if error["line"] else "user"
-        click.echo(f"{where} ({error['external_id'] or 'no external ID'}): {error['message']}", err=True)
+        _say(f"{where} ({error['external_id'] or 'no external ID'}): {error['message']}", err=True)
     if report["errors_total"] > len(report["errors"]):
-        click.echo(f"… and {report['errors_total'] - len(report['errors']):,} more errors", err=True)
+        _say(f"… and {report['errors_total'] - len(report['errors']):,} more errors", err=True)
     if report["overwritten"]:
-        click.echo("")
-        click.echo(f"Local edits {'overwritten' if run.status == 'applied' else 'the run would overwrite'}:")
+        _say("")
+        _say(f"Local edits {'overwritten' if run.status == 'applied' else 'the run would overwrite'}:")
         for item in report["overwritten"]:
             local, incoming = ("—" if v in (None, "") else v for v in (item["local"], item["file"]))
-            click.echo(f"  {item['name']} ({item['external_id']}): {item['what']}: {local} -> {incoming}")
+            _say(f"  {item['name']} ({item['external_id']}): {item['what']}: {local} -> {incoming}")
         if report["overwritten_total"] > len(report["overwritten"]):
-            click.echo(f"  … and {report['overwritten_total'] - len(report['overwritten']):,} more")
+            _say(f"  … and {report['overwritten_total'] - len(report['overwritten']):,} more")
     if report["diffs"] and show > 0:
-        click.echo("")
-        click.echo("Changes:" if run.status == "applied" else "Changes it would make:")
+        _say("")
+        _say("Changes:" if run.status == "applied" else "Changes it would make:")
         for diff in report["diffs"][:show]:
-            click.echo(f"  {diff['name']} ({diff['external_id']}): {diff['action']}")
+            _say(f"  {diff['name']} ({diff['external_id']}): {diff['action']}")
             for field, old, new in diff["changes"]:
                 old, new = ("—" if v in (None, "") else v for v in (old, new))
-                click.echo(f"    {field}: {old} -> {new}")
+                _say(f"    {field}: {old} -> {new}")
         if report["diffs_total"] > show:
-            click.echo(f"  … and {report['diffs_total'] - min(show, len(report['diffs'])):,} more users")
+            _say(f"  … and {report['diffs_total'] - min(show, len(report['diffs'])):,} more users")
 
 
 def init_app(app):

@@ -4,12 +4,12 @@ The forms check nothing themselves; every rule is in the user and circulation se
 """
 
 import datetime
-import re
 
 from webapp.services import ValidationError, fields
 from webapp.services import desk as desk_service
 from webapp.services import users as user_service
 from webapp.services.users import SegmentChange
+from webapp.web import posted_segment, segment_values
 
 NOTE_TYPE = "circulation"
 
@@ -51,21 +51,17 @@ class QuickForm:
         """
         contacts = {}
         for kind, kind_fields in desk_service.CONTACT_FIELDS.items():
-            typed = {}
-            for field in kind_fields:
-                pattern = re.compile(rf"{kind}\.(\d+|new)\.{field}")
-                key = next((k for k in data if pattern.fullmatch(k)), None)
-                if key is not None:
-                    typed[field] = data.get(key, "")
-            contacts[kind] = typed or None
+            prefix = posted_segment(data, kind)
+            typed = segment_values(data, kind, prefix) if prefix else {}
+            contacts[kind] = {f: v for f, v in typed.items() if f in kind_fields} or None
         # A checkbox sends nothing when unticked; its hidden twin says it was on the form.
         # A field not sent at all keeps its value.
         library = library_fields()
         fields = {f: v for f, v in user_service.form_values(user).items() if f in library}
         fields.update({f: data.getlist(f)[-1] for f in library if f in data})
-        note_show = data.getlist("notes.new.show_at_desk")
-        return cls(user, contacts, fields, data.get("notes.new.text", ""),
-                   bool(note_show) and note_show[-1] == "on", library)
+        note = segment_values(data, "notes", "notes.new")
+        return cls(user, contacts, fields, note.get("text", ""), note["show_at_desk"] == "on",
+                   library)
 
     def loaded(self):
         """Return {input name: value} of every input as this form shows it."""

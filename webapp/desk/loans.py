@@ -29,8 +29,7 @@ def _answer(user, status=200, **circ):
     context = section(user, **circ)
     if not wants_fragment():
         return patron_page(user, status, circulation=context)
-    return render("desk/index.html", "desk/_fragment.html", status, part="desk/_loans.html",
-                  user=user, circulation=context)
+    return render("desk/index.html", "desk/_loans.html", status, user=user, circulation=context)
 
 
 def _done(user, loan=None, view="open", notice=None):

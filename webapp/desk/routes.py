@@ -53,8 +53,7 @@ def _page(status=200, query="", lookup=None, missing_patron=False, user=None, **
     context = {"query": query, "lookup": lookup, "missing_patron": missing_patron, "user": None}
     if user is not None:
         context.update(_patron_context(user, **panel))
-    return render("desk/index.html", "desk/_fragment.html", status, part="desk/_workspace.html",
-                  **context)
+    return render("desk/index.html", "desk/_workspace.html", status, **context)
 
 
 def patron_page(user, status=200, circulation=None):
@@ -66,8 +65,7 @@ def _panel(user, status=200, **panel):
     """Answer the patron panel (summary or quick form), or the whole page without htmx."""
     if not wants_fragment():
         return _page(status, user=user, **panel)
-    return render("desk/index.html", "desk/_fragment.html", status, part="desk/_panel.html",
-                  **_patron_context(user, **panel))
+    return render("desk/index.html", "desk/_panel.html", status, **_patron_context(user, **panel))
 
 
 @bp.route("/")

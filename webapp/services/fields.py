@@ -111,6 +111,18 @@ TYPE_CHOICES = {
     "block_type": ("general", "overdue", "fines", "registrar", "other"),
 }
 
+# How untrusted text is checked (services/text.py), a segment field named "kind.field":
+# every field holds one line of text except the multi-line ones (tabs and line breaks
+# allowed); names and identifiers refuse bidirectional overrides as well; secrets are
+# checked but kept as typed.
+MULTILINE_FIELDS = frozenset({"notes.text", "addresses.line1", "addresses.line2"})
+NAME_FIELDS = frozenset({"first_name", "middle_name", "last_name", "pref_first_name",
+                         "pref_middle_name", "pref_last_name"})
+IDENTIFIER_FIELDS = frozenset({"primary_id", "external_id", "source", "identifiers.value",
+                               "emails.address", "phones.number", "identifier", "barcode",
+                               "filename"})
+SECRET_FIELDS = frozenset({"password", "password_confirm", "current_password", "new_password", "pin"})
+
 # Provenance states of a field edited on an external account.
 TEMPORARY = "temporary"
 PROTECTED = "protected"

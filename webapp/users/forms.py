@@ -1,9 +1,16 @@
-"""The Roles tab's forms: what was posted, read as dates and lists; every rule is in services.roles."""
+"""User Details forms: Add user, account type, the Roles tab; every rule is in the services."""
 
 import dataclasses
 import datetime
 
-from webapp.services.fields import parse_date
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+
+from webapp.services.fields import LABELS, parse_date
+
+# The account fields Add user offers; the others start as the service sets them.
+ACCOUNT_FIELDS = ("primary_id", "first_name", "middle_name", "last_name", "birth_date",
+                  "user_group", "expiry_date", "purge_date")
 
 
 @dataclasses.dataclass
@@ -55,3 +62,54 @@ def assignment_values(holding):
             "starts_on": scope.starts_on.isoformat() if scope.starts_on else "",
             "expires_on": scope.expires_on.isoformat() if scope.expires_on else "",
             "library": ""}
+
+
+class AddUserForm(FlaskForm):
+    """Add user: a new internal account's fields, its first identifier and email, a password.
+
+    The form reads what was posted; every rule (required fields, dates, lengths) is the
+    user service's, which answers with the errors shown beside the fields.
+    """
+
+    primary_id = StringField(LABELS["primary_id"], default="")
+    first_name = StringField(LABELS["first_name"], default="")
+    middle_name = StringField(LABELS["middle_name"], default="")
+    last_name = StringField(LABELS["last_name"], default="")
+    birth_date = StringField(LABELS["birth_date"], default="")
+    user_group = StringField(LABELS["user_group"], default="")
+    expiry_date = StringField(LABELS["expiry_date"], default="")
+    purge_date = StringField(LABELS["purge_date"], default="")
+    id_type = StringField("Identifier type", name="identifiers.new.id_type", default="barcode")
+    identifier = StringField("Identifier (e.g. barcode)", name="identifiers.new.value", default="")
+    email = StringField("Email", name="emails.new.address", default="")
+    email_type = StringField("Email type", name="emails.new.email_type", default="personal")
+    password = PasswordField("Password (optional)", default="")
+    # Set once the possible duplicates were shown: create the account anyway.
+    confirm = HiddenField(default="")
+
+    def values(self):
+        """Return the new account's fields as typed, for the service and the form shown again."""
+        return {name: self[name].data for name in ACCOUNT_FIELDS}
+
+    def identifier_values(self):
+        """Return the first identifier as typed."""
+        return {"id_type": self.id_type.data, "value": self.identifier.data}
+
+    def email_values(self):
+        """Return the first email as typed."""
+        return {"address": self.email.data, "email_type": self.email_type.data}
+
+    def confirmed(self):
+        """Tell whether the staff member chose Create anyway after the possible duplicates."""
+        return self.confirm.data == "yes"
+
+
+class AccountTypeForm(FlaskForm):
+    """Change account type: a password to turn internal, or the source record to turn external.
+
+    The user service checks both.
+    """
+
+    password = PasswordField("Password for the account")
+    source = StringField(LABELS["source"])
+    external_id = StringField(LABELS["external_id"])

@@ -8,6 +8,7 @@ from webapp.services import users as user_service
 from webapp.services.fields import SEGMENT_FIELDS
 from webapp.services.permissions import may_edit
 from webapp.services.users import SegmentChange, get_user
+from webapp.users.forms import AccountTypeForm, AddUserForm
 from webapp.web import (
     conflict_rows,
     current_actor,
@@ -324,54 +325,44 @@ def account_type(user_id):
     """Change the account type (internal to external or back) after confirmation."""
     user = get_user(user_id)
     to = "internal" if user.is_external else "external"
-    errors = {}
-    if request.method == "POST":
+    form = AccountTypeForm()
+    errors, status = {}, 200
+    if form.is_submitted():
         try:
             user_service.change_account_type(
                 user_id, version=_version(), actor=current_actor(), to=to,
-                password=request.form.get("password"), source=request.form.get("source"),
-                external_id=request.form.get("external_id"),
+                password=form.password.data, source=form.source.data,
+                external_id=form.external_id.data,
             )
         except ValidationError as exc:
-            errors = exc.errors
+            errors, status = exc.errors, 422
         except EditConflict:
-            errors = {"version": "Someone else changed this record meanwhile. Look again."}
+            errors, status = {"version": "Someone else changed this record meanwhile. Look again."}, 409
         else:
             flash(f"The account is {to} now. Every value was kept."
                   + (EXTERNAL_SIGN_IN if to == "external" else ""), "success")
             return redirect(url_for("users.details", user_id=user_id))
-        status = 409 if "version" in errors else 422
         user = get_user(user_id)
-    else:
-        status = 200
     return render_template("users/account_type.html", user=user, to=to, errors=errors,
-                           form=request.form), status
+                           form=form), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required("users.edit")
 def add():
     """Create an internal account, after listing possible duplicates."""
-    form = request.form if request.method == "POST" else {}
-    values = {f: form.get(f, "") for f in fields.GENERAL_FIELDS}
-    values.setdefault("status", "active")
-    if not values["status"]:
-        values["status"] = "active"
-    identifier = {"id_type": form.get("identifiers.new.id_type", "barcode"),
-                  "value": form.get("identifiers.new.value", "")}
-    email = {"address": form.get("emails.new.address", ""),
-             "email_type": form.get("emails.new.email_type", "personal")}
-    context = {"values": values, "identifier": identifier, "email": email, "errors": {},
-               "duplicates": []}
-    if request.method == "GET":
+    form = AddUserForm()
+    context = {"form": form, "errors": {}, "duplicates": []}
+    if not form.is_submitted():
         return render_template("users/add.html", **context)
+    values, identifier, email = form.values(), form.identifier_values(), form.email_values()
     duplicates = user_service.possible_duplicates(dict(values, email=email["address"]))
-    if duplicates and form.get("confirm") != "yes":
+    if duplicates and not form.confirmed():
         context["duplicates"] = duplicates
         return render_template("users/add.html", **context), 200
     try:
         user = user_service.create_user(values, actor=current_actor(), identifier=identifier,
-                                        email=email, password=form.get("password") or None)
+                                        email=email, password=form.password.data or None)
     except ValidationError as exc:
         context["errors"] = exc.errors
         return render_template("users/add.html", **context), 422

@@ -1,11 +1,12 @@
 """What every blueprint shares: htmx answers, edit-form helpers, security, errors, templates."""
 
-from webapp.web import errors, security, templating
+from webapp.web import errors, inputs, security, templating
 from webapp.web.forms import (
     conflict_rows,
     form_version,
     loaded_values,
     own_edits,
+    posted_segment,
     segment_values,
 )
 from webapp.web.htmx import hx_headers, render, wants_fragment
@@ -13,10 +14,11 @@ from webapp.web.security import current_actor, permission_required, public_route
 
 
 def init_app(app):
-    """Install the session and security headers, error handlers and template globals."""
+    """Install the session and security headers, error handlers, template globals and the input check."""
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    inputs.init_app(app)
 
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "loaded_values",
     "own_edits",
     "permission_required",
+    "posted_segment",
     "public_route",
     "render",
     "segment_values",

@@ -1,6 +1,7 @@
-"""What every edit form posts besides its fields: the version, loaded values, own edits."""
+"""What every edit form posts besides its fields (version, loaded values, own edits), and its segments."""
 
 import json
+import re
 
 from flask import abort
 
@@ -58,3 +59,15 @@ def segment_values(form, kind, prefix):
         elif name in form:
             values[field] = form[name]
     return values
+
+
+def posted_segment(form, kind):
+    """Return the prefix (KIND.<segment id> or KIND.new) of FORM's first input of KIND, or None.
+
+    A form loaded before someone else's change still names the segment it was loaded
+    with; its values are read under that prefix wherever they are shown again.
+    """
+    fields = "|".join(map(re.escape, SEGMENT_FIELDS[kind]))
+    pattern = re.compile(rf"({re.escape(kind)}\.(?:\d+|new))\.(?:{fields})")
+    found = (pattern.fullmatch(name) for name in form)
+    return next((match.group(1) for match in found if match), None)

@@ -1,4 +1,4 @@
-"""The one way to tell an htmx request, answer page or partial, and set htmx headers."""
+"""The one way to tell an htmx request, answer page or partial, send messages, set htmx headers."""
 
 from flask import make_response, render_template, request
 
@@ -9,6 +9,8 @@ HX_HEADERS = {
     "replace_url": "HX-Replace-Url",
     "reswap": "HX-Reswap",
 }
+# The message area: base.html includes it, and every fragment carries it out of band.
+MESSAGES = "_messages.html"
 
 
 def wants_fragment():
@@ -20,10 +22,22 @@ def wants_fragment():
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def messages_oob():
+    """Return the message area with the messages flashed so far, to swap out of band."""
+    return render_template(MESSAGES, oob=True)
+
+
 def render(page, partial, status=200, **context):
-    """Render PAGE, or for an htmx request the PARTIAL that PAGE includes, with STATUS."""
-    template = partial if wants_fragment() else page
-    response = make_response(render_template(template, **context), status)
+    """Render PAGE, or for an htmx request the PARTIAL that PAGE includes, with STATUS.
+
+    A fragment carries the message area out of band, so what was just flashed shows at
+    once (and what an earlier answer said goes), instead of waiting for the next page.
+    """
+    if wants_fragment():
+        body = render_template(partial, **context) + messages_oob()
+    else:
+        body = render_template(page, **context)
+    response = make_response(body, status)
     # The same address answers page or partial: caches must keep them apart.
     response.vary.add("HX-Request")
     return response

@@ -1,5 +1,6 @@
 """CSV files: the header's columns and where each value of a record sits."""
 
+import collections
 import csv
 import io
 import operator
@@ -16,6 +17,7 @@ from webapp.services.sync.rows import (
     file_text,
     fingerprint,
 )
+from webapp.services.text import UnsafeText, clean, plain, rule_of, shown
 
 # CSV identifier columns and the identifier type each holds.
 IDENTIFIER_COLUMNS = {
@@ -50,6 +52,12 @@ CSV_COLUMNS = (
     + tuple(IDENTIFIER_COLUMNS)
     + tuple(c for group in CSV_SEGMENT_COLUMNS.values() for c in group)
 )
+KNOWN_COLUMNS = frozenset(CSV_COLUMNS)
+# The field catalogue's name of each column that is not a field itself, for its text rule.
+CATALOGUE_NAMES = {c: "identifiers.value" for c in IDENTIFIER_COLUMNS} | {
+    c: f"{kind}.{field}" for kind, group in CSV_SEGMENT_COLUMNS.items() for c, field in group.items()}
+# A wider header is refused before it is looked at: no file needs more columns.
+MAX_COLUMNS = 500
 
 
 def csv_records(text):
@@ -78,14 +86,18 @@ def read_header(sync_file):
     except ValueError as exc:
         sync_file.errors.append(str(exc))
         return
-    columns = [c.strip().lower() for c in header]
     errors = sync_file.errors
+    if len(header) > MAX_COLUMNS:
+        errors.append(f"Line {line}: the header has {len(header):,} columns; a file may have at most "
+                      f"{MAX_COLUMNS}.")
+        return
+    columns = [c.strip().lower() for c in header]
     if any(not c for c in columns):
         errors.append(f"Line {line}: column {columns.index('') + 1} of the header has no name.")
-    doubled = sorted({c for c in columns if c and columns.count(c) > 1})
+    doubled = sorted(c for c, n in collections.Counter(columns).items() if c and n > 1)
     if doubled:
         errors.append(f"Line {line}: these columns appear more than once: {', '.join(doubled)}.")
-    unknown = [c for c in columns if c and c not in CSV_COLUMNS]
+    unknown = [c for c in columns if c and c not in KNOWN_COLUMNS]
     if unknown:
         errors.append(f"Line {line}: unknown columns: {', '.join(unknown)}. The known columns are "
                       f"{', '.join(CSV_COLUMNS)}.")
@@ -109,6 +121,7 @@ class CsvLayout:
         """Work out from the header's COLUMNS where each value sits."""
         at = {c: n for n, c in enumerate(columns)}
         self.width = len(columns)
+        self.rules = [(c, rule_of(CATALOGUE_NAMES.get(c, c))) for c in columns]
         self.external_id = at["external_id"]
         self.names = [f for f in FILE_FIELDS if f in at]
         self.values = operator.itemgetter(*[at[f] for f in self.names])
@@ -134,11 +147,14 @@ class CsvLayout:
     def row(self, line, cells):
         """Return the Row of one record."""
         if len(cells) != self.width:
-            ext = cells[self.external_id].strip() if len(cells) > self.external_id else ""
+            ext = shown(cells[self.external_id].strip()) if len(cells) > self.external_id else ""
             return Row(line, ext, errors=[f"The row has {len(cells)} values; the header has "
                                           f"{self.width}."])
         cells = [c.strip() for c in cells]
-        row = Row(line, cells[self.external_id], dict(zip(self.names, self.values(cells), strict=True)))
+        # Most records are printable ASCII throughout: one check of them all is enough.
+        errors = [] if plain("".join(cells)) else self.checked(cells)
+        row = Row(line, cells[self.external_id], dict(zip(self.names, self.values(cells), strict=True)),
+                  errors=errors)
         fields = row.fields
         for field in self.booleans:
             try:
@@ -168,6 +184,22 @@ class CsvLayout:
             values["preferred"] = "yes"
             segments[kind] = [FileSegment(kind, values, where, key)]
         return row
+
+    def checked(self, cells):
+        """Put each of CELLS through the boundary for untrusted text, in place; return the errors.
+
+        A refused value stays in the row escaped, so the report can quote it.
+        """
+        errors = []
+        for n, (column, rule) in enumerate(self.rules):
+            value = cells[n]
+            if not plain(value):
+                try:
+                    cells[n] = clean(value, column, rule)
+                except UnsafeText as exc:
+                    errors.append(f"{column}: {exc.message}")
+                    cells[n] = shown(value)
+        return errors
 
     def identity(self, cells):
         """Return (external ID, [(identifying value, column)], fingerprint) of a record."""

@@ -2,7 +2,8 @@
 
 from webapp.services.sync.csv_format import csv_records, read_header
 from webapp.services.sync.json_format import json_identity, json_records, json_row
-from webapp.services.sync.rows import SyncFile
+from webapp.services.sync.rows import FIELD_RULES, SyncFile
+from webapp.services.text import UnsafeText, clean, plain, shown
 
 
 def decode(data, filename="", max_bytes=None):
@@ -18,10 +19,10 @@ def decode(data, filename="", max_bytes=None):
                                       "cannot be read). Save it as UTF-8 and upload it again."])
     if not text.strip():
         return SyncFile(None, errors=["The file is empty."])
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return SyncFile(None, errors=[f"Line {line}: the file contains a NUL character; it is not a "
-                                      "CSV or JSON text file."])
+    if "\x00" in text[: text.find("\n") + 1 or None]:
+        # A NUL further down rejects its row; on the first line it is a UTF-16 or binary file.
+        return SyncFile(None, errors=["Line 1: the file contains a NUL character; it is not a "
+                                      "CSV or JSON text file. Save it as UTF-8 and upload it again."])
     if name.endswith(".json"):
         fmt = "json"
     elif name.endswith((".csv", ".txt")):
@@ -76,6 +77,8 @@ def entries(sync_file):
         for line, raw in records(sync_file):
             sync_file.total += 1
             ext, values, fingerprint = identity(raw)
+            if ext and not plain(ext):
+                ext = lookup_key(ext)
             if ext:
                 if ext in lines_of:
                     doubled.setdefault(ext, [lines_of[ext]]).append(line)
@@ -91,6 +94,18 @@ def entries(sync_file):
         sync_file.errors.append(f"… and {len(doubled) - 20} more external IDs on more than one line.")
     if sync_file.total == 0 and not sync_file.errors:
         sync_file.errors.append("The file has no users in it.")
+
+
+def lookup_key(ext):
+    """Return external ID EXT as the database may be asked for it: normalized, or escaped.
+
+    An ID the boundary refuses rejects its row (read_row says why); escaped, it can still
+    be looked up and reported without a NUL or a lone surrogate reaching the database.
+    """
+    try:
+        return clean(ext, "external_id", FIELD_RULES["external_id"])
+    except UnsafeText:
+        return shown(ext)
 
 
 def read_row(sync_file, entry):

@@ -5,14 +5,17 @@ import re
 
 from webapp.services.fields import BOOLEAN_FIELDS, LABELS, SEGMENT_BOOLEANS, SEGMENT_FIELDS, SEGMENT_LABELS
 from webapp.services.sync.rows import (
+    FIELD_RULES,
     FILE_FIELDS,
     FINGERPRINT_VERSION,
     REQUIRED_COLUMNS,
+    SEGMENT_RULES,
     FileSegment,
     Row,
     file_text,
     fingerprint,
 )
+from webapp.services.text import shown
 
 JSON_KEYS = ("external_id",) + FILE_FIELDS + tuple(SEGMENT_FIELDS)
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -86,10 +89,11 @@ def json_row(line, raw):
     if unknown:
         errors.append(f"unknown fields: {', '.join(unknown)}. The known fields are {', '.join(JSON_KEYS)}.")
     try:
-        ext = file_text(raw.get("external_id"))
+        ext = file_text(raw.get("external_id"), rule=FIELD_RULES["external_id"])
     except ValueError as exc:
         errors.append(f"external_id: {exc}")
-        ext = ""
+        # The report names the row by its external ID as given, escaped.
+        ext = shown(raw["external_id"]) if isinstance(raw.get("external_id"), str) else ""
     row = Row(line, ext, errors=errors)
     for field in REQUIRED_COLUMNS[1:]:
         if field not in raw:
@@ -97,7 +101,7 @@ def json_row(line, raw):
     for field in FILE_FIELDS:
         if field in raw:
             try:
-                row.fields[field] = file_text(raw[field], field in BOOLEAN_FIELDS)
+                row.fields[field] = file_text(raw[field], field in BOOLEAN_FIELDS, FIELD_RULES[field])
             except ValueError as exc:
                 errors.append(f"{field}: {exc}")
     for kind, fields in SEGMENT_FIELDS.items():
@@ -121,7 +125,8 @@ def json_row(line, raw):
             for field in fields:
                 if field in item:
                     try:
-                        values[field] = file_text(item[field], field in SEGMENT_BOOLEANS)
+                        values[field] = file_text(item[field], field in SEGMENT_BOOLEANS,
+                                                  SEGMENT_RULES[kind][field])
                     except ValueError as exc:
                         errors.append(f"{path}.{field}: {exc}")
             segments.append(FileSegment(kind, values, {f: f"{path}.{f}" for f in fields}))

@@ -13,22 +13,32 @@ from webapp.services.fields import (
     parse_flag,
     to_text,
 )
+from webapp.services.text import LINE, UnsafeText, clean, rule_of
 
 # The resource sharing library is the library's choice and names a local library: not in files.
 FILE_FIELDS = tuple(f for f in GENERAL_FIELDS if f != "rs_library")
 REQUIRED_COLUMNS = ("external_id", "primary_id", "last_name", "user_group")
+# How the boundary for untrusted text checks each field of a file, and each segment field.
+FIELD_RULES = {f: rule_of(f) for f in ("external_id",) + FILE_FIELDS}
+SEGMENT_RULES = {kind: {f: rule_of(f"{kind}.{f}") for f in fields} for kind, fields in SEGMENT_FIELDS.items()}
 # Part of every row's fingerprint: change it when a file row comes to mean something else.
 FINGERPRINT_VERSION = "1"
 
 
-def file_text(value, flag=False):
-    """Return a file value as text ('yes'/'no' for a flag), or raise ValueError."""
+def file_text(value, flag=False, rule=LINE):
+    """Return a file value as text ('yes'/'no' for a flag), or raise ValueError saying why not.
+
+    Text goes through the boundary for untrusted text with RULE (services/text.py).
+    """
     if flag:
         return to_text(parse_flag(value))
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        try:
+            return clean(value.strip(), "", rule)
+        except UnsafeText as exc:
+            raise ValueError(exc.message) from exc
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise ValueError("Enter text, not a number, list or object.")

@@ -6,6 +6,7 @@ preview showed (same digest); otherwise the transaction is rolled back and nothi
 written. A file never changes an internal account, roles, or another source's users.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from webapp.services.fields import max_length
 from webapp.services.sync.entries import decode
 from webapp.services.sync.passes import Pass
 from webapp.services.sync.report import report
+from webapp.services.text import clean, rule_of, shown
 
 sync_log = logging.getLogger("webapp.sync")
 
@@ -67,7 +69,8 @@ def recent_runs(limit=50):
 
 def _start(data, *, filename, source, actor, options):
     """Record a new run and return it with its decoded file."""
-    source = (source or "").strip()
+    source = clean((source or "").strip(), "source")
+    filename = clean(filename or "upload", "file", rule_of("filename"))
     errors = {}
     if not source:
         errors["source"] = "Source system is required."
@@ -78,7 +81,7 @@ def _start(data, *, filename, source, actor, options):
     sync_file = decode(data, filename, options.get("max_bytes"))
     with db.atomic():
         run = SyncRun.create(at=now(), by=actor.name, source=source,
-                             filename=(filename or "upload")[: max_length(SyncRun, "filename")],
+                             filename=filename[: max_length(SyncRun, "filename")],
                              sha256=hashlib.sha256(data).hexdigest(), status=RUNNING,
                              **jobs.owner_fields())
     return run, sync_file
@@ -98,7 +101,11 @@ def _finish(run, status, sync_file, result, options):
     for key in ("created", "updated", "unchanged", "deactivated", "rejected"):
         setattr(run, key, counts.get(key, 0))
     run.status = status
-    body = dict(result, format=sync_file.format, rows=sync_file.total, file_errors=sync_file.errors,
+    # A rejected row or file is quoted as the file gave it: escaped, it stores and shows safely.
+    result = dict(result, errors=[dict(e, external_id=shown(e["external_id"] or ""),
+                                       message=shown(e["message"])) for e in result["errors"]])
+    body = dict(result, format=sync_file.format, rows=sync_file.total,
+                file_errors=[shown(m) for m in sync_file.errors],
                 message=_outcome_message(status, sync_file, result),
                 options={k: v for k, v in options.items() if k != "max_bytes"})
     run.report = json.dumps(body, ensure_ascii=False, default=str)
@@ -148,13 +155,32 @@ def _read_pass(run, sync_file, actor, options, progress):
     return work.report()
 
 
-def _mark(run, status):
-    """Set RUN's status in a transaction of its own."""
-    with db.atomic():
-        SyncRun.update(status=status).where(SyncRun.id == run.id).execute()
-    run.status = status
-    sync_log.warning("run %s %s: source=%s file=%s", run.id, status, run.source, run.filename,
-                     extra={"run": run.id, "outcome": status})
+@contextlib.contextmanager
+def _failing(run):
+    """Mark RUN failed, with the reason, whatever the block raises (a refusal aside); re-raise it.
+
+    Every write of a run is one transaction, rolled back by then: nothing was changed.
+    A process killed on the way leaves the run running; jobs marks it interrupted.
+    """
+    try:
+        yield
+    except SyncRefused:
+        raise
+    except BaseException as exc:
+        reason = shown(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:500]
+        message = (f"Failed: the run stopped on an error ({reason}); nothing was changed. "
+                   "Tell your system administrator if it happens again.")
+        sync_log.exception("run %s failed: source=%s file=%s", run.id, run.source, run.filename,
+                           extra={"run": run.id, "outcome": FAILED})
+        try:
+            # An apply that fails keeps the report of its preview, with the reason.
+            body = json.dumps(dict(report(run), message=message), default=str)
+            with db.atomic():
+                SyncRun.update(status=FAILED, report=body).where(SyncRun.id == run.id).execute()
+            run.status = FAILED
+        except Exception:
+            sync_log.exception("run %s could not be marked failed", run.id)
+        raise
 
 
 def _write_pass(run, sync_file, actor, options, progress, expected=None):
@@ -197,16 +223,11 @@ def preview(data, *, filename, source, actor, deactivate_missing=False, skip_inv
     """Compute and record what synchronizing DATA would change; change nothing else."""
     options = _options(deactivate_missing, skip_invalid, max_bytes)
     run, sync_file = _start(data, filename=filename, source=source, actor=actor, options=options)
-    result = None
-    if not sync_file.errors:
-        try:
-            result = _read_pass(run, sync_file, actor, options, progress)
-        except Exception:
-            _mark(run, FAILED)
-            raise
-    status = REJECTED if result is None else _status(sync_file, result, options, PREVIEWED)
-    with db.atomic():
-        return _finish(run, status, sync_file, result, options)
+    with _failing(run):
+        result = None if sync_file.errors else _read_pass(run, sync_file, actor, options, progress)
+        status = REJECTED if result is None else _status(sync_file, result, options, PREVIEWED)
+        with db.atomic():
+            return _finish(run, status, sync_file, result, options)
 
 
 def apply(run_id, data, *, actor, max_bytes=None, progress=None):
@@ -222,16 +243,12 @@ def apply(run_id, data, *, actor, max_bytes=None, progress=None):
     sync_file = decode(data, run.filename, max_bytes)
     if sync_file.errors:
         raise SyncRefused("The file of this preview can no longer be read; upload it again.")
-    try:
+    with _failing(run):
         status, result = _write_pass(run, sync_file, actor, options, progress, expected=previous)
-    except SyncRefused:
-        raise
-    except Exception:
-        _mark(run, FAILED)
-        raise
+        if status != APPLIED:
+            with db.atomic():
+                _finish(run, STALE, sync_file, previous, options)
     if status != APPLIED:
-        with db.atomic():
-            _finish(run, STALE, sync_file, previous, options)
         raise StalePreview("The records changed since this preview, so nothing was applied. "
                            "Preview the file again to see the changes as they are now.")
     return get_run(run.id)
@@ -242,20 +259,14 @@ def synchronize(data, *, filename, source, actor, dry_run=False, deactivate_miss
     """Preview DATA and, unless DRY_RUN, apply it in one transaction; return the recorded run."""
     options = _options(deactivate_missing, skip_invalid, max_bytes)
     run, sync_file = _start(data, filename=filename, source=source, actor=actor, options=options)
-    result = None
-    if not sync_file.errors:
-        try:
-            if dry_run:
-                result = _read_pass(run, sync_file, actor, options, progress)
-                status = _status(sync_file, result, options, DRY_RUN)
-            else:
-                status, result = _write_pass(run, sync_file, actor, options, progress)
-        except Exception:
-            _mark(run, FAILED)
-            raise
-    if result is None:
-        status = REJECTED
-    if status != APPLIED:
-        with db.atomic():
-            _finish(run, status, sync_file, result, options)
+    with _failing(run):
+        result, status = None, REJECTED
+        if not sync_file.errors and dry_run:
+            result = _read_pass(run, sync_file, actor, options, progress)
+            status = _status(sync_file, result, options, DRY_RUN)
+        elif not sync_file.errors:
+            status, result = _write_pass(run, sync_file, actor, options, progress)
+        if status != APPLIED:
+            with db.atomic():
+                _finish(run, status, sync_file, result, options)
     return get_run(run.id)
