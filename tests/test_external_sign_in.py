@@ -10,6 +10,7 @@ from tests import directory_people as people
 from tests.conftest import PASSWORD, ROLE_LOGINS, sign_in
 from tests.directory_people import directory_server  # noqa: F401 (the directory fixture)
 from tests.servers.vnu import Pages
+from tests.staff_sessions import age_sessions
 from webapp.db import db
 from webapp.models import SignInLog, User
 
@@ -98,7 +99,7 @@ def test_a_refused_service_account_says_the_directory_is_not_answering(ldap_app,
 
 
 def test_directory_sign_ins_are_throttled(ldap_app, client):
-    ldap_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"] = 3
+    ldap_app.config["SIGNIN_MAX_FAILURES_PER_ACCOUNT_AT_ADDRESS"] = 3
     for _ in range(3):
         assert sign_in(client, "alice", "not alice's password").status_code == 401
     assert sign_in(client, "alice", people.directory_password("alice")).status_code == 429
@@ -119,24 +120,20 @@ def test_without_a_directory_an_external_account_cannot_sign_in(app, client):
 
 def test_an_external_session_ends_after_external_session_hours(ldap_app, client):
     sign_in(client, "alice", people.directory_password("alice"))
-    with client.session_transaction() as session:
-        session["signed_in_at"] -= 12 * 3600 + 1
-        session["seen"] = int(time.time())
+    age_sessions("alice", signed_in_seconds=12 * 3600 + 1)
     response = client.get("/desk/")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
 def test_an_internal_session_is_not_bounded_by_external_session_hours(ldap_app, client):
     sign_in(client, ADMIN, PASSWORD)
-    with client.session_transaction() as session:
-        session["signed_in_at"] -= 12 * 3600 + 1
+    age_sessions(ADMIN, signed_in_seconds=12 * 3600 + 1)
     assert client.get("/desk/").status_code == 200
 
 
 def test_an_external_session_has_the_same_idle_timeout(ldap_app, client):
     sign_in(client, "alice", people.directory_password("alice"))
-    with client.session_transaction() as session:
-        session["seen"] -= ldap_app.config["IDLE_TIMEOUT_MINUTES"] * 60 + 1
+    age_sessions("alice", idle_seconds=ldap_app.config["IDLE_TIMEOUT_MINUTES"] * 60 + 1)
     assert client.get("/desk/").status_code == 302
 
 

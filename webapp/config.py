@@ -7,10 +7,15 @@ DATABASE_URL = None
 # Minutes of inactivity after which a staff member must sign in again.
 IDLE_TIMEOUT_MINUTES = 30
 
-# Failed sign-ins allowed in SIGNIN_WINDOW_MINUTES before sign-in is refused.
-SIGNIN_MAX_FAILURES_PER_ACCOUNT = 5
+# Failed sign-ins of one account from one address, and of any accounts from one address,
+# before sign-in there waits SIGNIN_FIRST_DELAY_SECONDS; each further failure doubles the
+# wait, up to SIGNIN_MAX_DELAY_MINUTES. A streak ends after SIGNIN_WINDOW_MINUTES without
+# a failure, and a right password ends its account's streak at that address.
+SIGNIN_MAX_FAILURES_PER_ACCOUNT_AT_ADDRESS = 5
 SIGNIN_MAX_FAILURES_PER_ADDRESS = 20
 SIGNIN_WINDOW_MINUTES = 15
+SIGNIN_FIRST_DELAY_SECONDS = 60
+SIGNIN_MAX_DELAY_MINUTES = 60
 
 # Largest synchronization file accepted, in bytes.
 SYNC_MAX_BYTES = 50 * 1024 * 1024

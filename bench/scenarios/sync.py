@@ -120,9 +120,9 @@ def raw_reference(path, rows, insert):
             "INSERT INTO user (primary_id, first_name, middle_name, last_name, pref_first_name, "
             "pref_middle_name, pref_last_name, title, birth_date, user_group, record_type, "
             "account_type, source, external_id, status, expiry_date, campus, job_category, "
-            "preferred_language, notices_opt_in, version, session_version, created_at, created_by, "
+            "preferred_language, notices_opt_in, version, created_at, created_by, "
             "modified_at, modified_by) VALUES (?, ?, ?, ?, '', '', '', '', nullif(?, ''), ?, "
-            "'public', 'external', 'SIS', ?, ?, nullif(?, ''), ?, '', '', 1, 1, 1, "
+            "'public', 'external', 'SIS', ?, ?, nullif(?, ''), ?, '', '', 1, 1, "
             "datetime('now'), 'bench', datetime('now'), 'bench')",
             [(r[1], r[2], r[3], r[4], r[7], r[5], r[0], r[6], r[8], r[9]) for r in rows])
         ids = dict(con.execute("SELECT external_id, id FROM user WHERE source = 'SIS'"))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import ROLE_LOGINS
 from webapp.models import History, Library, RoleAssignment, SignInLog, User
-from webapp.services import EditConflict, Forbidden, ValidationError, clock, roles, settings
+from webapp.services import EditConflict, Forbidden, ValidationError, clock, roles, sessions, settings
 from webapp.services.permissions import (
     Actor,
     current_library,
@@ -69,6 +69,10 @@ def held_roles(user):
 
 def reload(user):
     return User.get_by_id(user.id)
+
+
+def open_sessions(user):
+    return len(sessions.open_sessions(user, idle_minutes=30))
 
 
 # ---------------------------------------------------------------- the first role
@@ -299,14 +303,16 @@ def test_extend_to_next_semester_and_remove_several_student_workers(dbc, day, sc
                                    f"{STUDENT_ROLE} at Science Library, until 2027-07-31")
     assert roles.extend_to_next_semester(ids, actor=actor_for(UA)) == 0  # already there
 
-    sessions = [reload(sam).session_version, reload(sue).session_version]
+    for holder in (sam, sue):
+        sessions.start(holder, "10.1.1.1", "test", idle_minutes=30)
     mine = RoleAssignment.get(RoleAssignment.user == staff(UA).id).id
     with pytest.raises(Forbidden):  # one of them is the admin's own: nothing is removed
         roles.remove_roles(ids + [mine], actor=actor_for(UA))
     assert held_roles(sam) == [STUDENT_ROLE]
+    assert [open_sessions(sam), open_sessions(sue)] == [1, 1]
     assert roles.remove_roles(ids, actor=actor_for(UA)) == 2
     assert held_roles(sam) == held_roles(sue) == []
-    assert [reload(sam).session_version, reload(sue).session_version] == [s + 1 for s in sessions]
+    assert [open_sessions(sam), open_sessions(sue)] == [0, 0]
     assert history_of(sam)[-1] == ("Role", f"{STUDENT_ROLE} at Science Library, until 2027-07-31",
                                    None)
 
@@ -315,10 +321,10 @@ def test_removing_a_role_ends_sessions_and_the_last_one_may_turn_the_record_back
     pia = patron()
     first = roles.assign_role(pia.id, DESK, actor=actor_for(UA), confirm_staff=True)
     second = roles.assign_role(pia.id, "User Manager", actor=actor_for(UA))
-    sessions = reload(pia).session_version
+    sessions.start(pia, "10.1.1.1", "test", idle_minutes=30)
     roles.remove_role(first.id, actor=actor_for(UA), revert_to_public=True)
     assert reload(pia).record_type == "staff"  # a role is left: it stays a staff record
-    assert reload(pia).session_version == sessions + 1
+    assert open_sessions(pia) == 0
     roles.remove_role(second.id, actor=actor_for(UA), revert_to_public=True)
     assert reload(pia).record_type == "public"
     assert history_of(pia)[-1] == ("Record type", "staff", "public")

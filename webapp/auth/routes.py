@@ -2,14 +2,14 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp.auth.forms import SignInForm
 from webapp.services import auth
 from webapp.services.directory import DirectorySettings, DirectoryUnavailable
 from webapp.services.sso import SsoSettings
-from webapp.web.security import may_sign_in, permission_required, public_route, start_session
+from webapp.web.security import end_session, may_sign_in, permission_required, public_route, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -39,7 +39,7 @@ def sign_in():
         return redirect(url_for("index"))
     form = SignInForm()
     error = None
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         config = current_app.config
         try:
@@ -47,15 +47,14 @@ def sign_in():
                 form.identifier.data,
                 form.password.data,
                 request.remote_addr or "",
-                max_account=config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"],
-                max_address=config["SIGNIN_MAX_FAILURES_PER_ADDRESS"],
-                window_minutes=config["SIGNIN_WINDOW_MINUTES"],
+                limits=auth.Limits.from_config(config),
                 may_sign_in=may_sign_in,
                 directory=DirectorySettings.from_config(config),
             )
-        except auth.Throttled:
+        except auth.Throttled as throttled:
             user, status = None, 429
-            error = "Too many failed sign-ins. Wait a few minutes, then try again."
+            headers["Retry-After"] = str(throttled.retry_after)
+            error = f"Too many failed sign-ins from here. Try again in {wait_text(throttled.retry_after)}."
         except DirectoryUnavailable:
             current_app.logger.warning("sign-in: the directory is not answering", exc_info=True)
             user, status, error = None, 503, NOT_ANSWERING
@@ -66,7 +65,15 @@ def sign_in():
             error, status = GENERIC_FAILURE, 401
     elif request.method == "POST":
         error, status = GENERIC_FAILURE, 401
-    return render_template("auth/sign_in.html", form=form, error=error), status
+    return render_template("auth/sign_in.html", form=form, error=error), status, headers
+
+
+def wait_text(seconds):
+    """Return SECONDS as the person waiting reads them: "40 seconds", "2 minutes"."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @bp.route("/sign-in/sso")
@@ -90,11 +97,9 @@ def single_sign_on():
 @bp.route("/sign-out", methods=["POST"])
 @permission_required(None)
 def sign_out():
-    """Sign out and end every copy of this session."""
-    auth.end_sessions(current_user.user)
+    """Sign out of this session (every copy of its cookie); the account's other sessions stay."""
     auth.log(current_user.name, request.remote_addr or "", "sign-out", True)
-    logout_user()
-    session.clear()
+    end_session()
     return redirect(url_for("auth.sign_in"))
 
 

@@ -6,6 +6,7 @@ from webapp.models.libraries import Library, Setting
 from webapp.models.loans import Loan
 from webapp.models.roles import RoleAssignment, RoleScope
 from webapp.models.search import SearchEntry
+from webapp.models.sessions import SignInLimit, StaffSession
 from webapp.models.sync import SyncRun, SyncState
 from webapp.models.users import (
     SEGMENT_MODELS,
@@ -37,7 +38,9 @@ __all__ = [
     "RoleScope",
     "SearchEntry",
     "Setting",
+    "SignInLimit",
     "SignInLog",
+    "StaffSession",
     "SyncRun",
     "SyncState",
     "User",

@@ -41,7 +41,6 @@ class User(BaseModel):
     pin_hash = CharField(max_length=200, null=True)
     password_hash = CharField(max_length=200, null=True)
     version = IntegerField(default=1)
-    session_version = IntegerField(default=1)
     last_synced_at = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
     created_by = CharField(max_length=100, default="system")

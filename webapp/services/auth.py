@@ -1,61 +1,71 @@
-"""Sign-in checks: password, who may sign in, throttling, the sign-in log."""
+"""Sign-in checks: password, who may sign in, sign-in limits, the sign-in log."""
 
-import datetime
 import logging
 
 from webapp.db import db
-from webapp.models import SignInLog, User
-from webapp.services.clock import now
+from webapp.models import SignInLog
+from webapp.services import ValidationError, sessions, signin_limits
 from webapp.services.credentials import check_credentials, check_single_sign_on
 from webapp.services.directory import DirectoryUnavailable
 from webapp.services.permissions import permissions_of
+from webapp.services.signin_limits import Limits, Throttled
+from webapp.services.users import set_password
 
-# The sign-in log's events that are attempts at a password.
-GUESSES = ("failure", "throttled")
+__all__ = ["Limits", "Throttled", "authenticate", "authenticate_by_header", "change_own_password",
+           "end_sessions", "log"]
 
 signin_log = logging.getLogger("webapp.signin")
 
 
-class Throttled(Exception):
-    """Too many failed sign-ins for this account or address; try again later."""
-
-
-def recent_failures(window_minutes, identifier=None, address=None):
-    """Count failed sign-ins in the last WINDOW_MINUTES for an identifier or an address."""
-    since = now() - datetime.timedelta(minutes=window_minutes)
-    # Only guesses count: not an outage, not a single sign-on (the proxy checked the person,
-    # and behind it every attempt has the proxy's address).
-    query = SignInLog.select().where((SignInLog.at >= since) & (SignInLog.success == False)  # noqa: E712
-                                     & SignInLog.event.in_(GUESSES)
-                                     & (SignInLog.reason != "directory_unavailable"))
-    if identifier is not None:
-        query = query.where(SignInLog.identifier == identifier.lower())
-    if address is not None:
-        query = query.where(SignInLog.address == address)
-    return query.count()
-
-
-def authenticate(identifier, password, address, *, max_account, max_address, window_minutes,
-                 may_sign_in, directory=None):
+def authenticate(identifier, password, address, *, limits, may_sign_in, directory=None):
     """Return the user whose credentials these are and who may sign in, else None.
 
-    Raises Throttled when the account or the address has failed too often recently, and
-    DirectoryUnavailable when the DIRECTORY settings' server gives no answer; every attempt
-    is written to the sign-in log with its reason.
+    Raises Throttled while the account at this address, or the address, waits after too
+    many failures (the attempt counted before the password is checked), and
+    DirectoryUnavailable when the DIRECTORY settings' server gives no answer; every
+    attempt is written to the sign-in log with its reason.
     """
     identifier = (identifier or "").strip()
-    if (
-        recent_failures(window_minutes, identifier=identifier) >= max_account
-        or recent_failures(window_minutes, address=address) >= max_address
-    ):
+    try:
+        signin_limits.reserve(identifier, address, limits)
+    except Throttled:
         log(identifier, address, "throttled", False, "throttled")
-        raise Throttled()
+        raise
     try:
         user, reason = check_credentials(identifier, password, directory)
     except DirectoryUnavailable:
+        # An outage is no guess: it does not count against the person.
+        signin_limits.release(identifier, address, limits, signed_in=False)
         log(identifier, address, "failure", False, "directory_unavailable")
         raise
-    return _admitted(user, reason, identifier, address, may_sign_in)
+    admitted = _admitted(user, reason, identifier, address, may_sign_in)
+    if admitted is not None:
+        signin_limits.release(identifier, address, limits, signed_in=True)
+    return admitted
+
+
+def change_own_password(actor, current_password, password, address, *, limits):
+    """Set ACTOR's own password once the current one checks out; every session of the account ends.
+
+    The current password is a guess like a sign-in's: counted first, throttled the same
+    way, and a wrong one is in the sign-in log.
+    """
+    try:
+        signin_limits.reserve(actor.name, address, limits)
+    except Throttled:
+        log(actor.name, address, "throttled", False, "throttled")
+        raise
+    try:
+        user = set_password(actor.user_id, password, actor=actor, current_password=current_password)
+    except ValidationError as refused:
+        if "current_password" in refused.errors:
+            log(actor.name, address, "failure", False, "bad_current_password")
+        else:
+            signin_limits.release(actor.name, address, limits, signed_in=True)
+        raise
+    signin_limits.release(actor.name, address, limits, signed_in=True)
+    log(actor.name, address, "password", True, "password_changed")
+    return user
 
 
 def authenticate_by_header(header_value, address, settings, *, may_sign_in):
@@ -90,6 +100,5 @@ def log(identifier, address, event, success, reason=""):
 
 
 def end_sessions(user):
-    """Invalidate every session of USER (sign-out everywhere, password change, role removal)."""
-    with db.atomic():
-        User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    """End every session of USER (sign-out everywhere, password change, role removal)."""
+    sessions.end_all(user)

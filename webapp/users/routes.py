@@ -20,6 +20,7 @@ from webapp.web import (
     segment_values,
     wants_fragment,
 )
+from webapp.web.password_forms import SetPasswordForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -303,14 +304,13 @@ def remove_segment(user_id, kind, segment_id):
 @bp.route("/<int:user_id>/password", methods=["POST"])
 @permission_required("users.edit")
 def set_password(user_id):
-    """Set or reset an internal account's password."""
+    """Set or reset another internal account's password (one's own changes under Change password)."""
     user = get_user(user_id)
-    password = request.form.get("password", "")
-    if password != request.form.get("password_confirm", ""):
-        return render_tab(user, "general", 422,
-                       password_errors={"password_confirm": "The two passwords differ."})
+    form = SetPasswordForm()
+    if not form.validate():
+        return render_tab(user, "general", 422, password_errors=form.problems())
     try:
-        user_service.set_password(user_id, password, actor=current_actor())
+        user_service.set_password(user_id, form.password.data, actor=current_actor())
     except ValidationError as exc:
         return render_tab(user, "general", 422, password_errors=exc.errors)
     flash("Password set. The account's other sessions have ended.", "success")

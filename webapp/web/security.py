@@ -1,16 +1,14 @@
 """Who is signed in, what they may do, and the headers every response carries."""
 
 import functools
-import time
 
 from flask import abort, current_app, g, make_response, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import UserMixin, current_user, login_user, logout_user
 
 from webapp.extensions import login_manager
-from webapp.services import NotFound
+from webapp.services import sessions
 from webapp.services.permissions import Actor, permissions_of, working
-from webapp.services.users import get_user
 from webapp.web.htmx import hx_headers
 
 CSP = (
@@ -26,15 +24,20 @@ LIBRARY_KEY = "library"
 class StaffMember(UserMixin):
     """A signed-in staff account, the library it works at, and what its roles grant there."""
 
-    def __init__(self, user, permissions, library=None, workplaces=()):
+    def __init__(self, user, permissions, token, library=None, workplaces=()):
         self.user = user
         self.permissions = permissions
+        self.token = token
         self.library = library
         self.workplaces = workplaces
 
     def get_id(self):
-        # The session version in the id: bumping it invalidates every copy of the cookie.
-        return f"{self.user.id}:{self.user.session_version}"
+        # The signed cookie holds only the session's token: ending the row ends every copy.
+        return self.token
+
+    @property
+    def session_key(self):
+        return sessions.key_of(self.token)
 
     @property
     def name(self):
@@ -62,22 +65,21 @@ def may_sign_in(user, permissions):
 
 
 @login_manager.user_loader
-def load_staff_member(session_id):
-    """Return the signed-in staff member, or None when the session is no longer valid."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    try:
-        user = get_user(int(user_id))
-    except NotFound:
-        return None
-    if user is None or user.session_version != int(version):
+def load_staff_member(token):
+    """Return the signed-in staff member, or None when the session ended, expired or may no longer be."""
+    config = current_app.config
+    found = sessions.resume(token, idle_minutes=config["IDLE_TIMEOUT_MINUTES"],
+                            external_hours=config["EXTERNAL_SESSION_HOURS"])
+    if found is None:
         return None
     # Read on every request: a role that expired or started today counts at once.
-    now = working(user, session.get(LIBRARY_KEY))
-    if not may_sign_in(user, now.permissions):
+    now = working(found.user, session.get(LIBRARY_KEY))
+    if not may_sign_in(found.user, now.permissions):
+        # Deactivated or without a role (by any path, synchronization included): the
+        # session ends, so it does not come back with the account.
+        sessions.end(token)
         return None
-    return StaffMember(user, now.permissions, now.library, now.workplaces)
+    return StaffMember(found.user, now.permissions, token, now.library, now.workplaces)
 
 
 @login_manager.unauthorized_handler
@@ -134,38 +136,23 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def start_session(user):
-    """Sign USER in on a new session: nothing of the anonymous session carries over."""
+    """Sign USER in on a new session row: nothing of the anonymous session carries over."""
     session.clear()
-    login_user(StaffMember(user, permissions_of(user)), remember=False)
-    session["seen"] = session["signed_in_at"] = int(time.time())
+    token = sessions.start(user, request.remote_addr or "", request.user_agent.string,
+                           idle_minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
+    login_user(StaffMember(user, permissions_of(user), token), remember=False)
 
 
-def _external_session_over(now):
-    """Tell whether the signed-in external account has had its EXTERNAL_SESSION_HOURS."""
-    if not current_user.user.is_external:
-        return False
-    hours = current_app.config["EXTERNAL_SESSION_HOURS"]
-    return now - session.get("signed_in_at", 0) > hours * 3600
+def end_session():
+    """Sign the current staff member out of this session only."""
+    sessions.end(current_user.token)
+    logout_user()
+    session.clear()
 
 
 def init_app(app):
-    """Install the session, idle timeout and security headers."""
+    """Install the session and security headers (the idle timeout is the session row's)."""
     app.session_interface = SessionInterface()
-
-    @app.before_request
-    def idle_timeout():
-        if not current_user.is_authenticated:
-            return None
-        limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
-        now = int(time.time())
-        last = session.get("seen", now)
-        if now - last > limit or _external_session_over(now):
-            logout_user()
-            session.clear()
-            return login_manager.unauthorized()
-        if now - last >= 30:  # refresh the cookie twice a minute, not on every request
-            session["seen"] = now
-        return None
 
     @app.after_request
     def security_headers(response):

@@ -2,10 +2,10 @@
 
 from webapp.db import db
 from webapp.models import FieldState, User
-from webapp.services import Forbidden, ValidationError
+from webapp.services import Forbidden, ValidationError, sessions
 from webapp.services.clock import now
 from webapp.services.fields import GENERAL_FIELDS, LABELS
-from webapp.services.passwords import hash_secret, password_problem
+from webapp.services.passwords import check_secret, hash_secret, password_problem
 from webapp.services.permissions import require, require_edit
 from webapp.services.users.changes import record_change
 from webapp.services.users.reads import column_of, get_user, history_value
@@ -18,21 +18,27 @@ from webapp.services.users.validation import (
 )
 
 
-def set_password(user_id, password, *, actor):
-    """Set an internal account's password; every session of that account ends."""
+def set_password(user_id, password, *, actor, current_password=None):
+    """Set an internal account's password; every session of that account ends.
+
+    One's own password changes only with the CURRENT_PASSWORD; an administrator's reset
+    of someone else's does not ask for it.
+    """
     with db.atomic():
         user = get_user(user_id, lock=True)
         if user.id != actor.user_id:
             require_edit(actor, user)
         if user.is_external:
             raise Forbidden("An external account signs in through its source system.")
+        if user.id == actor.user_id and not check_secret(user.password_hash, current_password or ""):
+            raise ValidationError({"current_password": "Your current password is not right."})
         problem = password_problem(password)
         if problem:
             raise ValidationError({"password": problem})
         had = user.password_hash is not None
         user.password_hash = hash_secret(password)
-        user.session_version += 1
         user.save()
+        sessions.end_all(user)
         record_change(user, [("Password", "(set)" if had else None, "(changed)")],
                       actor=actor.name, via="staff", at=now())
     return user
@@ -144,7 +150,7 @@ def change_account_type(user_id, *, version, actor, to, password=None, source=No
         else:
             log.extend(_to_external(user, source, external_id))
         user.account_type = to
-        user.session_version += 1
         user.save()
+        sessions.end_all(user)
         record_change(user, log, actor=actor.name, via="staff", at=now())
     return user

@@ -2,7 +2,7 @@
 
 from webapp.db import db
 from webapp.models import FieldState
-from webapp.services import Forbidden, NotFound, ValidationError, search
+from webapp.services import Forbidden, NotFound, ValidationError, search, sessions
 from webapp.services.clock import now
 from webapp.services.fields import LABELS, PROTECTED, SOURCE_MANAGED, TEMPORARY, from_text, history_text
 from webapp.services.permissions import is_last_administrator, require_edit
@@ -96,6 +96,8 @@ def save_user(user_id, *, version, actor, fields=None, changes=(), opened=None):
         if not log:
             return user
         user.save()
+        if edited.get("status") == "inactive":
+            sessions.end_all(user)
         reindex = bool(_SEARCHED & set(edited)) or any(c.kind in _SEARCHED_KINDS for c in changes)
         record_change(user, log, actor=actor.name, via="staff", at=when, reindex=reindex)
     return user
