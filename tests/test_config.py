@@ -1,5 +1,7 @@
 """Configuration layers and the generated secret key."""
 
+import pytest
+
 from webapp import create_app
 
 
@@ -42,3 +44,11 @@ def test_default_database_lives_in_instance(tmp_path, monkeypatch):
 
     app = create_app(instance_path=tmp_path / "instance")
     assert database_url(app) == f"sqlite:///{tmp_path / 'instance' / 'library.sqlite'}"
+
+
+def test_a_renamed_setting_stops_the_app_with_its_new_name(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SIGNIN_MAX_FAILURES_PER_ACCOUNT = 3\n")
+    with pytest.raises(RuntimeError, match="now called SIGNIN_MAX_FAILURES_PER_ACCOUNT_AT_ADDRESS"):
+        create_app(instance_path=instance)

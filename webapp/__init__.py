@@ -14,6 +14,9 @@ from webapp.extensions import csrf, htmx, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "WEBAPP_"
+# Settings that were renamed: an instance config that still names one stops the app at
+# start with the new name, instead of its value being ignored without a word.
+RENAMED_SETTINGS = {"SIGNIN_MAX_FAILURES_PER_ACCOUNT": "SIGNIN_MAX_FAILURES_PER_ACCOUNT_AT_ADDRESS"}
 
 
 def create_app(test_config=None, instance_path=None):
@@ -69,6 +72,9 @@ def load_config(app, test_config=None):
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    for old, new in RENAMED_SETTINGS.items():
+        if old in app.config:
+            raise RuntimeError(f"The setting {old} is now called {new}: rename it in the instance config.")
 
 
 def instance_secret(instance_path):
@@ -79,7 +85,5 @@ def instance_secret(instance_path):
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip()
-
-
 
 __all__ = ["create_app"]
