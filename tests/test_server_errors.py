@@ -18,9 +18,19 @@ def served(app):
     """Serve the test app with the production waitress setup on a free port; yield the port."""
     port = free_port()
     server = waitress_server(app, "127.0.0.1", port, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except OSError:  # its sockets closed under the poll, from this thread's stop below
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     yield port
+    stopping.set()
     server.task_dispatcher.shutdown()
     server.close()
     thread.join(timeout=10)
