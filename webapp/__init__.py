@@ -45,6 +45,10 @@ def create_app(test_config=None, instance_path=None):
     login_manager.init_app(app)
 
     from webapp import admin, auth, circulation, desk, users, web
+    from webapp.serving import SecurityHeaders
+
+    # Outermost: an answer that bypasses Flask's own hooks still carries the headers.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
 
     web.init_app(app)
     app.register_blueprint(auth.bp)

@@ -9,6 +9,34 @@ throughput. On PostgreSQL writers run side by side, so one worker per core is th
 import os
 
 from webapp.db import db
+from webapp.web.security import CSP
+
+# What every answer carries, the app's own and the server's (a 400 or 431 from waitress).
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
+def with_security_headers(headers):
+    """Return HEADERS (name, value pairs) with each security header it lacks added."""
+    present = {name.lower() for name, _ in headers}
+    return list(headers) + [(n, v) for n, v in SECURITY_HEADERS if n.lower() not in present]
+
+
+class SecurityHeaders:
+    """WSGI middleware: every answer of the app carries the security headers, whoever made it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, with_security_headers(headers), exc_info)
+
+        return self.app(environ, start)
 
 
 def cores():
@@ -33,11 +61,32 @@ def close_connections():
         close_all()
 
 
+def waitress_server(app, host, port, threads):
+    """Return a waitress server for APP whose own error answers carry the security headers."""
+    import waitress
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class ServerError(ErrorTask):
+        """An answer waitress writes itself: a request too large, malformed, or a crash."""
+
+        def build_response_header(self):
+            self.response_headers = with_security_headers(self.response_headers)
+            return super().build_response_header()
+
+    class Channel(HTTPChannel):
+        error_task_class = ServerError
+
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="Patron Desk")
+    server.channel_class = Channel
+    return server
+
+
 def serve_waitress(app, host, port, threads):
     """Serve APP in this process with waitress."""
-    import waitress
-
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Patron Desk")
+    server = waitress_server(app, host, port, threads)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
 
 
 def gunicorn_options(host, port, workers, threads):

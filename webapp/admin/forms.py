@@ -6,6 +6,7 @@ Every rule about the file and the source system is in services/sync.
 import dataclasses
 
 from webapp.services.signins import SignInFilter
+from webapp.web.ids import as_id, parse_ids
 
 
 @dataclasses.dataclass
@@ -71,7 +72,7 @@ def parse_staff_filters(args, role_names):
     role = args.get("role", "")
     library = args.get("library", "")
     return StaffFilters(role=role if role in role_names else "",
-                        library=library if library.isdigit() else "",
+                        library=str(as_id(library) or ""),
                         expiring=args.get("expiring") == "1")
 
 
@@ -92,5 +93,5 @@ def parse_bulk(form):
     action = form.get("action", "")
     if action not in BULK_ACTIONS:
         return None
-    ids = [i for i in form.getlist("assignment") if i.isdigit()]
+    ids = parse_ids(form.getlist("assignment"), "assignment")
     return BulkAction(action, ids, form.get("confirm") == "yes")

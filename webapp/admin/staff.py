@@ -37,7 +37,7 @@ def staff_bulk():
     if bulk is None or not bulk.assignment_ids:
         return _staff_page(filters, 422, problem="Select at least one role, then an action.")
     if not bulk.confirmed:
-        chosen = {int(i) for i in bulk.assignment_ids}
+        chosen = set(bulk.assignment_ids)
         selected = [h for h in role_service.staff_overview() if h.assignment_id in chosen]
         return _staff_page(filters, confirm={"action": bulk.action, "selected": selected})
     try:

@@ -1,6 +1,7 @@
 """What the circulation pages' forms sent, as the circulation service takes it."""
 
 from webapp.services.circulation import CSV_COLUMNS, EDITABLE_STATUSES, POLICY_NUMBERS
+from webapp.web.ids import parse_ids
 
 ITEM_FIELDS = tuple(c for c in CSV_COLUMNS if c != "library") + ("library", "status")
 POLICY_FIELDS = ("user_group", "library", *POLICY_NUMBERS)
@@ -13,7 +14,7 @@ def scanned_barcode(form):
 
 def returned_ids(form):
     """Return the loan ids the Return items page listed before this scan."""
-    return [value for value in form.getlist("returned") if value.isdigit()]
+    return parse_ids(form.getlist("returned"), "returned")
 
 
 def item_values(form):

@@ -2,6 +2,7 @@
 
 from webapp.services import circulation
 from webapp.web import current_actor
+from webapp.web.ids import parse_id
 
 
 def section(user, view="open", alert=None, error=None, barcode="", problem=None, notice=None,
@@ -26,8 +27,8 @@ def section(user, view="open", alert=None, error=None, barcode="", problem=None,
 def page_section(user, args):
     """Return the loans section of the Patron Services page as its query ARGS ask (loans=, shortened=)."""
     alert = None
-    shortened = args.get("shortened", "")
-    if shortened.isdigit():
-        loan = circulation.loan_of_patron(int(shortened), user.id)
+    shortened = parse_id(args.get("shortened"), "shortened")
+    if shortened:
+        loan = circulation.loan_of_patron(shortened, user.id)
         alert = loan if loan is not None and loan.shortened and loan.status == "open" else None
     return section(user, view=args.get("loans", "open"), alert=alert)

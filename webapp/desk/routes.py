@@ -20,6 +20,7 @@ from webapp.web import (
     render,
     wants_fragment,
 )
+from webapp.web.ids import as_id
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -75,7 +76,7 @@ def index():
     patron_id = request.args.get("patron", "").strip()
     if patron_id:
         try:
-            user = get_user(int(patron_id)) if patron_id.isdigit() else None
+            user = get_user(as_id(patron_id)) if as_id(patron_id) else None
         except NotFound:
             user = None
         if user is None:

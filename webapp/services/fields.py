@@ -183,8 +183,26 @@ def from_text(field, text):
     if field in BOOLEAN_FIELDS or field in SEGMENT_BOOLEANS:
         return parse_flag(text)
     if field == "rs_library":
-        return int(text) if text.isdigit() else None
+        return as_id(text)
     return text
+
+
+# Record ids are 4-byte on PostgreSQL (SERIAL keys, INTEGER foreign keys), 8 on SQLite.
+MAX_ID = 2**31 - 1
+
+
+def as_id(value):
+    """Return VALUE (text or int) as a record id in 1..MAX_ID, or None when it is not one.
+
+    A number past the id columns' range would raise in the database driver (SQLite's
+    OverflowError, PostgreSQL's "integer out of range") instead of finding nothing.
+    """
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    # str.isdigit() admits "²" and other digits that int() refuses: ASCII digits only.
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def describe_segment(kind, values):

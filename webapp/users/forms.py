@@ -6,7 +6,7 @@ import datetime
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 
-from webapp.services.fields import LABELS, parse_date
+from webapp.services.fields import LABELS, as_id, parse_date
 
 # The account fields Add user offers; the others start as the service sets them.
 ACCOUNT_FIELDS = ("primary_id", "first_name", "middle_name", "last_name", "birth_date",
@@ -47,7 +47,7 @@ def parse_role_form(form):
     parsed.starts_on = _date(form, "starts_on", parsed)
     parsed.expires_on = _date(form, "expires_on", parsed)
     version = form.get("version", "")
-    parsed.version = int(version) if version.isdigit() else None
+    parsed.version = as_id(version)
     # What the form shows again: as typed, so nothing is lost on a refusal.
     parsed.values = {"role": parsed.role, "libraries": parsed.libraries,
                      "starts_on": form.get("starts_on", ""), "expires_on": form.get("expires_on", ""),

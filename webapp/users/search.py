@@ -6,6 +6,7 @@ from webapp.services import search as user_search
 from webapp.services.permissions import ROLES
 from webapp.users.routes import bp
 from webapp.web import hx_headers, permission_required, render, wants_fragment
+from webapp.web.ids import as_id
 
 # The search box's maxlength: longer text is cut, never an error.
 MAX_QUERY = 200
@@ -19,7 +20,8 @@ FILTER_LABELS = {
 
 def _page_number(text):
     """Return the page asked for, 1 for anything that is not a positive number."""
-    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
+    number = as_id(text)
+    return number if number is not None and number < 100_000 else 1
 
 
 @bp.route("/")

@@ -1,6 +1,6 @@
 """What every blueprint shares: htmx answers, edit-form helpers, security, errors, templates."""
 
-from webapp.web import errors, inputs, security, templating
+from webapp.web import errors, ids, inputs, security, templating
 from webapp.web.forms import (
     conflict_rows,
     form_version,
@@ -14,7 +14,8 @@ from webapp.web.security import current_actor, permission_required, public_route
 
 
 def init_app(app):
-    """Install the session and security headers, error handlers, template globals and the input check."""
+    """Install the id converter, session and security headers, error handlers, globals, input check."""
+    ids.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -50,7 +50,7 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        detail = exc.description if exc.code in (400, 403, 404) and _custom(exc) else None
+        detail = exc.description if exc.code in (400, 403, 404, 422) and _custom(exc) else None
         return render_error(exc.code or 500, detail)
 
     @app.errorhandler(CSRFError)

@@ -5,24 +5,63 @@ import re
 
 from flask import abort
 
-from webapp.services.fields import SEGMENT_BOOLEANS, SEGMENT_FIELDS
+from webapp.services.fields import SEGMENT_BOOLEANS, SEGMENT_FIELDS, as_id
 
 
 def form_version(form):
     """Return the record version FORM was loaded with, or answer 400 when it is missing."""
-    raw = form.get("version", "")
-    if not raw.isdigit():
+    version = as_id(form.get("version", ""))
+    if version is None:
         abort(400, "The form is missing the record's version. Reload the page and try again.")
-    return int(raw)
+    return version
+
+
+# The hidden "loaded" input holds {input name: text or list of texts}: one level of
+# nesting, and far less than this many characters (a User Details form is a few KB).
+LOADED_MAX_CHARS = 64_000
+LOADED_MAX_DEPTH = 2
+LOADED_REFUSED = ("The form's record of its loaded values is not readable. "
+                  "Reload the page and try again.")
+# A JSON string (skipped whole, so brackets inside it do not count) or a bracket.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth(text):
+    """Return how deeply TEXT's JSON arrays and objects nest, without parsing it."""
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth -= 1
+    return deepest
+
+
+def _text_or_texts(value):
+    return isinstance(value, str) or (isinstance(value, list)
+                                      and all(isinstance(v, str) for v in value))
 
 
 def loaded_values(form):
-    """Return the values an edit form was loaded with (its hidden "loaded" input), or {}."""
-    try:
-        loaded = json.loads(form.get("loaded") or "{}")
-    except ValueError:
+    """Return the values an edit form was loaded with (its hidden "loaded" input), or {}.
+
+    Anything but a flat mapping of input name to text (or list of texts) answers 422:
+    it was not written by the form, and a deep one would exhaust the JSON parser.
+    """
+    raw = form.get("loaded") or ""
+    if not raw.strip():
         return {}
-    return loaded if isinstance(loaded, dict) else {}
+    if len(raw) > LOADED_MAX_CHARS or json_depth(raw) > LOADED_MAX_DEPTH:
+        abort(422, LOADED_REFUSED)
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        abort(422, LOADED_REFUSED)
+    if not isinstance(loaded, dict) or not all(_text_or_texts(v) for v in loaded.values()):
+        abort(422, LOADED_REFUSED)
+    return loaded
 
 
 def own_edits(form, loaded):

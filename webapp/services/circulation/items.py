@@ -10,6 +10,7 @@ from webapp.db import db
 from webapp.models import Item, Library, Loan
 from webapp.services import clock
 from webapp.services.errors import DomainError, NotFound, ValidationError
+from webapp.services.fields import as_id
 from webapp.services.permissions import require
 
 CSV_COLUMNS = ("barcode", "title", "author", "call_number", "library")
@@ -80,7 +81,7 @@ def clean_item(values, codes=None):
     if codes is not None:
         clean["library"] = codes.get(library)
     else:
-        found = Library.get_or_none(Library.id == library) if library.isdigit() else None
+        found = Library.get_or_none(Library.id == as_id(library)) if as_id(library) else None
         clean["library"] = found.id if found else None
     if clean["library"] is None:
         errors["library"] = (f"No library has the code {library!r}." if codes is not None and library

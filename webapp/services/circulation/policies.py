@@ -8,6 +8,7 @@ from peewee import JOIN
 from webapp.db import db
 from webapp.models import Library, LoanPolicy
 from webapp.services.errors import NotFound, ValidationError
+from webapp.services.fields import as_id
 from webapp.services.permissions import require
 
 DEFAULT_CLOSING_TIME = datetime.time(23, 59)
@@ -112,8 +113,9 @@ def clean_policy(values):
         if not low <= number <= high:
             errors[name] = f"{label}: between {low} and {high}."
         numbers[name] = number
-    library_id = values.get("library") or None
-    if library_id is not None and Library.get_or_none(Library.id == library_id) is None:
+    chosen = str(values.get("library") or "").strip()
+    library_id = as_id(chosen)
+    if chosen and (library_id is None or Library.get_or_none(Library.id == library_id) is None):
         errors["library"] = "Choose a library from the list."
     if errors:
         raise ValidationError(errors)

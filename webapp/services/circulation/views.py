@@ -7,6 +7,7 @@ from peewee import JOIN
 from webapp.models import Loan, User
 from webapp.services import clock
 from webapp.services.circulation.loans import Returned, closed_loans, open_loans
+from webapp.services.fields import as_id
 from webapp.services.permissions import require
 
 VIEWS = ("open", "closed")
@@ -44,7 +45,7 @@ def patron_loans(actor, user_id, view="open"):
 def returned_list(actor, loan_ids):
     """Return the Returned entries of the loans LOAN_IDS returned at the desk, newest first."""
     require(actor, "desk.use")
-    ids = [int(i) for i in loan_ids if str(i).isdigit()][:RETURNED_KEPT]
+    ids = [as_id(i) for i in loan_ids if as_id(i) is not None][:RETURNED_KEPT]
     if not ids:
         return []
     rows = (Loan.select(Loan, User).join(User, JOIN.LEFT_OUTER, on=(Loan.user == User.id))

@@ -6,6 +6,7 @@ from webapp.db import db
 from webapp.models import RoleAssignment, RoleScope, User
 from webapp.services import auth, clock, settings
 from webapp.services.errors import NotFound, ValidationError
+from webapp.services.fields import as_id
 from webapp.services.permissions import in_force
 from webapp.services.roles.rules import (
     GSA,
@@ -146,7 +147,7 @@ def make_student_worker(user_id, library_id, *, actor, confirm_staff=False, vers
 
 def _batch(assignment_ids, actor):
     """Return the assignments of ASSIGNMENT_IDS with their users, after checking every rule."""
-    ids = {int(i) for i in assignment_ids if str(i).strip().isdigit()}
+    ids = {as_id(i) for i in assignment_ids} - {None}
     if not ids:
         raise ValidationError({"assignments": "Select at least one role."})
     assignments = list(RoleAssignment.select().where(RoleAssignment.id.in_(list(ids))))

@@ -8,6 +8,7 @@ from peewee import fn
 from webapp.models import Library, RoleAssignment, SignInLog, User
 from webapp.services import clock, settings
 from webapp.services.errors import ValidationError
+from webapp.services.fields import as_id
 from webapp.services.permissions import PERMISSIONS, ROLES, in_force, permissions_of, roles_granting
 from webapp.services.roles.rules import Scope, is_system_administrator, scopes_by_assignment
 
@@ -82,7 +83,7 @@ def staff_overview(role=None, library=None, expiring=False):
                             & (RoleAssignment.expires_on <= soon))
     rows = holdings(list(query), today, sign_ins=True)
     if library:
-        library = int(library)
+        library = as_id(library)
         rows = [h for h in rows if not h.scope.libraries or library in h.scope.library_ids]
     return rows
 

@@ -5,6 +5,7 @@ import datetime
 
 from webapp.models import Library, RoleAssignment, RoleScope
 from webapp.services.errors import DomainError, EditConflict, Forbidden, NotFound, ValidationError
+from webapp.services.fields import as_id
 from webapp.services.permissions import GSA, ROLES, is_last_administrator, require
 from webapp.services.users import get_user
 
@@ -78,10 +79,10 @@ def _libraries(library_ids, errors):
     wanted = set()
     for raw in library_ids or ():
         text = str(raw).strip()
-        if not text.isdigit():
+        if as_id(text) is None:
             errors["libraries"] = "Choose libraries from the list."
             return ()
-        wanted.add(int(text))
+        wanted.add(as_id(text))
     found = list(Library.select().where(Library.id.in_(list(wanted))).order_by(Library.name)) \
         if wanted else []
     if len(found) != len(wanted):
@@ -115,7 +116,7 @@ def check_duplicate(user, scope, keep_id=None):
 def current_user(user_id, version, submitted):
     """Return the user, re-read in the transaction; EditConflict when VERSION is stale."""
     user = get_user(user_id)
-    if version is not None and int(version) != user.version:
+    if version is not None and as_id(version) != user.version:
         raise EditConflict(user, submitted)
     return user
 

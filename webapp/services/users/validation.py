@@ -19,6 +19,7 @@ from webapp.services.fields import (
     STATUSES,
     TYPE_CHOICES,
     USER_GROUPS,
+    as_id,
     max_length,
     parse_date,
     parse_flag,
@@ -42,7 +43,7 @@ class SegmentChange:
 
 def check_version(user, version, submitted):
     """Raise EditConflict unless VERSION is the version of USER the form was loaded with."""
-    if version is None or int(version) != user.version:
+    if version is None or as_id(version) != user.version:
         raise EditConflict(user, submitted)
 
 
@@ -78,10 +79,10 @@ def _general_problem(field, text):
 def _library(text, cleaned, errors):
     if not text:
         cleaned["rs_library"] = None
-    elif not text.isdigit() or Library.get_or_none(Library.id == int(text)) is None:
+    elif as_id(text) is None or Library.get_or_none(Library.id == as_id(text)) is None:
         errors["rs_library"] = "Choose a library from the list."
     else:
-        cleaned["rs_library"] = int(text)
+        cleaned["rs_library"] = as_id(text)
 
 
 def clean_general(values, user=None):
