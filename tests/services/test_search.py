@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from peewee import IntegerField
 from playhouse.migrations import Runner
 
 from webapp.db import MIGRATIONS_DIR, db, is_sqlite
@@ -13,10 +14,10 @@ from webapp.services.search import find_by_identifier, fold, index_users, name_w
 from webapp.services.users import SegmentChange, save_user
 
 
-def make_user(primary_id, first, last, *, identifiers=(), emails=(), index=True, **fields):
+def make_user(primary_id, first, last, *, identifiers=(), emails=(), index=True, model=User, **fields):
     """Create a patron with identifiers and emails; index it as the services do."""
     with db.atomic():
-        user = User.create(primary_id=primary_id, first_name=first, last_name=last,
+        user = model.create(primary_id=primary_id, first_name=first, last_name=last,
                            user_group=fields.pop("user_group", "Undergraduate"), **fields)
         for value in identifiers:
             Identifier.create(user=user, id_type="barcode", value=value)
@@ -221,6 +222,15 @@ def test_unchanged_reindex_writes_nothing(patrons):
     assert db.execute_sql(rows).fetchall() == before
 
 
+class UserBefore0006(User):
+    """The user table as migrations 0001 to 0005 leave it: with its session version column."""
+
+    session_version = IntegerField(default=1)
+
+    class Meta:
+        table_name = "user"
+
+
 def test_migration_indexes_existing_users(tmp_path):
     from webapp import create_app
 
@@ -229,7 +239,7 @@ def test_migration_indexes_existing_users(tmp_path):
     with db.connection_context():
         Runner(db.obj, str(MIGRATIONS_DIR)).up(target="0001_initial")
         make_user("OLD1", "Olga", "Before", identifiers=["OB-1"], emails=["olga@example.edu"],
-                  index=False)
+                  index=False, model=UserBefore0006)
         Runner(db.obj, str(MIGRATIONS_DIR)).up()
         assert found("olg") == ["OLD1"]
         assert found("ob-") == ["OLD1"]
