@@ -15,6 +15,8 @@ from tests.conftest import TEST_DB
 from tests.servers import wait_until
 from tests.soak.server import AppServer
 from tests.soak.verify import SOURCE, sync_file
+from tests.test_server_errors import HEADERS as SECURITY_HEADERS
+from tests.test_server_errors import exchange
 
 ASKS = 12  # requests per check: enough that both workers answer some
 
@@ -64,7 +66,17 @@ def sign_in_status(server, password):
 
 def test_two_workers_serve(server):
     assert len(worker_pids(server)) == 2
-    assert "gthread" in server.log_path.read_text()
+    assert "webapp.gunicorn_worker.Worker" in server.log_path.read_text()
+
+
+def test_gunicorns_own_error_answers_carry_the_security_headers(server):
+    too_long = exchange(server.port, b"GET /?" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    malformed = exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+    for (status, headers), expected in ((too_long, 414), (malformed, 400)):
+        assert status == expected
+        for name, value in SECURITY_HEADERS.items():
+            assert headers.get(name) == value, name
+    assert exchange(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0] == 200
 
 
 def test_sign_in_throttling_counts_failures_of_every_worker(server):

@@ -95,7 +95,8 @@ def gunicorn_options(host, port, workers, threads):
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        # gthread, with the security headers on gunicorn's own error answers.
+        "worker_class": "webapp.gunicorn_worker.Worker",
         # The app writes its own access lines (without query strings); gunicorn's would
         # repeat them with the query, which can hold a patron's name.
         "accesslog": None,
