@@ -35,7 +35,11 @@ def select_in(table, columns, column, values):
                           f"WHERE {column} IN ({marks(len(values))})", list(values)).fetchall()
 
 
-def insert_rows(table, columns, rows, per_statement=500):
+# Rows a statement (or a round trip) carries: far below every database's parameter limit.
+PER_STATEMENT = 500
+
+
+def insert_rows(table, columns, rows, per_statement=PER_STATEMENT):
     """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement."""
     per_row = f"({marks(len(columns))})"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
@@ -45,11 +49,26 @@ def insert_rows(table, columns, rows, per_statement=500):
                        [value for row in part for value in row])
 
 
+def executemany(sql, rows):
+    """Run SQL once per row of ROWS, with as few round trips as the driver allows.
+
+    psycopg2's own executemany sends one statement per row: a first load of 2,000 users
+    spent 24 of its 39 s on PostgreSQL in it; execute_batch sends a page of rows at once.
+    """
+    cursor = db.cursor()
+    if is_sqlite():
+        cursor.executemany(sql, rows)
+    else:
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, rows, page_size=PER_STATEMENT)
+
+
 def delete_rows(table, key_columns, keys):
     """Delete the rows of TABLE whose KEY_COLUMNS hold one of KEYS (tuples)."""
     if keys:
         condition = " AND ".join(f"{c} = {db.param}" for c in key_columns)
-        db.cursor().executemany(f"DELETE FROM {table} WHERE {condition}", keys)
+        executemany(f"DELETE FROM {table} WHERE {condition}", keys)
 
 
 # Pages a bulk job may keep in memory on SQLite, in KiB. A first load of 100,000 users
