@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import TEST_DB
 from webapp.db import db
 from webapp.models import (
     SEGMENT_MODELS,
@@ -27,7 +26,6 @@ from webapp.models import (
 from webapp.services import EditConflict, search, sync
 from webapp.services.fields import PROTECTED, TEMPORARY
 from webapp.services.permissions import SYSTEM
-from webapp.services.sync import passes
 from webapp.services.users import SegmentChange, release_field, save_user
 
 BASE = {"external_id": "S1", "primary_id": "P1", "first_name": "Ann", "middle_name": "Lee",
@@ -656,18 +654,3 @@ def test_a_first_load_of_many_users_writes_each_ones_history_and_search_entries(
     SearchEntry.delete().execute()
     search.index_users([u.id for u in User.select(User.id)])
     assert sorted(SearchEntry.select().tuples()) == written
-
-
-@pytest.mark.skipif(TEST_DB != "sqlite", reason="SQLite's page cache")
-def test_a_sync_works_with_a_large_page_cache_and_gives_the_usual_one_back(dbc, monkeypatch):
-    def cache_size():
-        return db.execute_sql("PRAGMA cache_size").fetchone()[0]
-
-    before, seen = cache_size(), []
-    chunk = passes.Pass._chunk
-    monkeypatch.setattr(passes.Pass, "_chunk", lambda self, rows: (seen.append(cache_size()),
-                                                                   chunk(self, rows)))
-    assert run_sync(csv_file(row())).created == 1
-    # Negative sizes are KiB: the pass's cache is the larger.
-    assert seen[0] < before
-    assert cache_size() == before

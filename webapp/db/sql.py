@@ -1,7 +1,5 @@
 """The few hand-written SQL helpers shared across services, each with the figure it buys."""
 
-import contextlib
-
 from webapp.db.base import db, is_sqlite
 
 # SQL of the reads every page runs, keyed by name and database kind: peewee would
@@ -69,25 +67,3 @@ def delete_rows(table, key_columns, keys):
     if keys:
         condition = " AND ".join(f"{c} = {db.param}" for c in key_columns)
         executemany(f"DELETE FROM {table} WHERE {condition}", keys)
-
-
-# Pages a bulk job may keep in memory on SQLite, in KiB. A first load of 100,000 users
-# inserts 2.5 million search entries and 1.4 million history rows across tables of some
-# 500 MB; with the connection's usual 64 MB the cache spills the same pages to the WAL
-# again and again (bench "all new": inserting the search entries took 44 s with 64 MB,
-# 32 s with this, on a loaded machine). The memory is taken only as pages are read.
-BULK_CACHE_KIB = 1_000_000
-
-
-@contextlib.contextmanager
-def bulk_cache():
-    """On SQLite, let this connection cache up to BULK_CACHE_KIB of pages while the block runs."""
-    if not is_sqlite():
-        yield
-        return
-    (before,) = db.execute_sql("PRAGMA cache_size").fetchone()
-    db.execute_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        db.execute_sql(f"PRAGMA cache_size = {int(before)}")

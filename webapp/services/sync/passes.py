@@ -8,7 +8,6 @@ user's version has not moved, the row is skipped without reading the record.
 
 import gc
 
-from webapp.db.sql import bulk_cache
 from webapp.services.clock import now
 from webapp.services.sync import compare, stored
 from webapp.services.sync.entries import entries, read_row
@@ -44,24 +43,19 @@ class Pass:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            with bulk_cache():
-                self._rows(sync_file)
+            chunk = []
+            for entry in entries(sync_file):
+                chunk.append(entry)
+                if len(chunk) == CHUNK:
+                    self._chunk(chunk)
+                    chunk = []
+            if chunk:
+                self._chunk(chunk)
+            if self.deactivate_missing and not sync_file.errors:
+                self._missing(set(sync_file.lines_of))
         finally:
             if collecting:
                 gc.enable()
-
-    def _rows(self, sync_file):
-        """Compare the rows a chunk at a time, then deactivate the missing users if asked."""
-        chunk = []
-        for entry in entries(sync_file):
-            chunk.append(entry)
-            if len(chunk) == CHUNK:
-                self._chunk(chunk)
-                chunk = []
-        if chunk:
-            self._chunk(chunk)
-        if self.deactivate_missing and not sync_file.errors:
-            self._missing(set(sync_file.lines_of))
 
     def report(self):
         """Return the counts and lists of this pass as a report."""
