@@ -106,17 +106,24 @@ def new_rows(rows):
     return fresh
 
 
+# The constants are written into the statements, as the checks and defaults of the app
+# would not be: only the values of each row are bound (TRUE and FALSE work on both).
 USER_INSERT = (
     'INSERT INTO "user" (primary_id, first_name, middle_name, last_name, pref_first_name, '
     "pref_middle_name, pref_last_name, title, birth_date, user_group, record_type, account_type, "
     "source, external_id, status, expiry_date, campus, job_category, preferred_language, "
-    "notices_opt_in, version, session_version, created_at, created_by, modified_at, modified_by)")
+    "notices_opt_in, version, session_version, created_at, created_by, modified_at, modified_by)",
+    "?, ?, ?, ?, '', '', '', '', ?, ?, 'public', 'external', 'SIS', ?, ?, ?, ?, '', '', TRUE, 1, 1, "
+    "CURRENT_TIMESTAMP, 'bench', CURRENT_TIMESTAMP, 'bench'")
 SEGMENT_INSERTS = (
-    "INSERT INTO identifier (segment, edited_locally, user_id, id_type, value, note)",
-    "INSERT INTO email (segment, edited_locally, user_id, address, email_type, preferred)",
-    "INSERT INTO phone (segment, edited_locally, user_id, number, phone_type, preferred)",
-    "INSERT INTO address (segment, edited_locally, user_id, line1, line2, city, region, "
-    "postal_code, country, address_type, preferred)",
+    ("INSERT INTO identifier (segment, edited_locally, user_id, id_type, value, note)",
+     "'external', FALSE, ?, ?, ?, ''"),
+    ("INSERT INTO email (segment, edited_locally, user_id, address, email_type, preferred)",
+     "'external', FALSE, ?, ?, ?, TRUE"),
+    ("INSERT INTO phone (segment, edited_locally, user_id, number, phone_type, preferred)",
+     "'external', FALSE, ?, ?, ?, TRUE"),
+    ("INSERT INTO address (segment, edited_locally, user_id, line1, line2, city, region, "
+     "postal_code, country, address_type, preferred)", "'external', FALSE, ?, ?, '', ?, ?, ?, ?, ?, TRUE"),
 )
 USER_UPDATE = (
     'UPDATE "user" SET primary_id = ?, first_name = ?, middle_name = ?, last_name = ?, '
@@ -128,33 +135,30 @@ def _date(text):
     return text or None
 
 
-def _bulk(conn, head, rows):
-    """Insert ROWS with HEAD ("INSERT INTO t (…)"): executemany, or psycopg2's execute_values."""
-    if not rows:
-        return
+def _bulk(conn, statement, rows):
+    """Insert ROWS with STATEMENT ((head, one row's values)): executemany, or execute_values."""
+    head, values = statement
     if conn.postgres:
         from psycopg2.extras import execute_values
 
-        execute_values(conn.raw.cursor(), head + " VALUES %s", rows, page_size=1000)
+        template = "(" + values.replace("?", "%s") + ")"
+        execute_values(conn.raw.cursor(), head + " VALUES %s", rows, template=template,
+                       page_size=1000)
     else:
-        conn.executemany(f"{head} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        conn.executemany(f"{head} VALUES ({values})", rows)
 
 
 def _insert_users(conn, rows):
     """Insert ROWS as new users with their segments, as plain rows (no checks, no history)."""
-    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None).isoformat(" ")
-    _bulk(conn, USER_INSERT, [
-        (r[1], r[2], r[3], r[4], "", "", "", "", _date(r[7]), r[5], "public", "external", "SIS",
-         r[0], r[6], _date(r[8]), r[9], "", "", True, 1, 1, now, "bench", now, "bench")
-        for r in rows])
+    _bulk(conn, USER_INSERT, [(r[1], r[2], r[3], r[4], _date(r[7]), r[5], r[0], r[6],
+                               _date(r[8]), r[9]) for r in rows])
     ids = dict(conn.execute("SELECT external_id, id FROM \"user\" WHERE source = 'SIS'").fetchall())
     identifiers, email, phone, address = SEGMENT_INSERTS
-    _bulk(conn, identifiers, [("external", False, ids[r[0]], kind, r[at], "") for r in rows
+    _bulk(conn, identifiers, [(ids[r[0]], kind, r[at]) for r in rows
                               for kind, at in (("barcode", 10), ("university_id", 11))])
-    _bulk(conn, email, [("external", False, ids[r[0]], r[12], r[13], True) for r in rows])
-    _bulk(conn, phone, [("external", False, ids[r[0]], r[14], r[15], True) for r in rows])
-    _bulk(conn, address, [("external", False, ids[r[0]], r[16], "", *r[17:22], True)
-                          for r in rows])
+    _bulk(conn, email, [(ids[r[0]], r[12], r[13]) for r in rows])
+    _bulk(conn, phone, [(ids[r[0]], r[14], r[15]) for r in rows])
+    _bulk(conn, address, [(ids[r[0]], r[16], *r[17:22]) for r in rows])
 
 
 def _update_users(conn, rows):
