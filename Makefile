@@ -46,8 +46,9 @@ test: system-packages $(VENV)/.installed $(VNU_JAR)
 lint: $(VENV)/.installed
 	$(BIN)/ruff check webapp tests bench
 
+# make bench DB=postgresql: the same table on a private PostgreSQL cluster (SQLite otherwise).
 bench: $(VENV)/.installed
-	$(BIN)/python -m bench --patrons $(PATRONS)
+	$(BIN)/python -m bench --patrons $(PATRONS) --db $(if $(filter postgresql,$(DB)),postgresql,sqlite)
 
 # The load-and-fault suite (minutes): 25 staff for a minute with a sync, kill -9, backup,
 # disk full, on SQLite and PostgreSQL (SOAK_DB=sqlite or postgresql for one).

@@ -18,6 +18,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from bench.database import opened
+
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_PASSWORD = "bench password 2026"
 
@@ -40,7 +42,7 @@ class Context:
     """What scenarios may use: the database, sample patrons, the server's address."""
 
     instance: str
-    database: str
+    db: object  # bench.database.Database
     patrons: int
     patron_ids: list
     rng: random.Random
@@ -76,7 +78,7 @@ def build_database(ctx, staff):
     from webapp.services.demo import bulk_load_patrons
     from webapp.services.staff import create_staff
 
-    create_app(instance_path=ctx.instance)
+    create_app({"DATABASE_URL": ctx.db.url}, instance_path=ctx.instance)
     migrate()
     with db.connection_context():
         Library.create(code="MAIN", name="Main Library")
@@ -95,8 +97,9 @@ def build_database(ctx, staff):
         for user_id, account_type in public.tuples():
             ctx.patron_ids.append(user_id)
             (ctx.internal_ids if account_type == "internal" else ctx.external_ids).append(user_id)
-        db.execute_sql("PRAGMA optimize")
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    # A pool keeps its connections open; PostgreSQL copies a database nobody is connected to.
+    getattr(db.obj, "close_all", db.close)()
+    ctx.db.tune()
 
 
 class Session:
@@ -208,26 +211,33 @@ def main():
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--requests", type=int, default=100, help="per client and route")
     parser.add_argument("--only", help="run only scenarios whose name contains this")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: a private cluster started for the run")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="patron-desk-bench-")
-    instance = os.path.join(workdir, "instance")
-    database = os.path.join(instance, "library.sqlite")
+    os.chmod(workdir, 0o755)  # the cluster's system user works in it too
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("WEBAPP_DATABASE_URL", None)
-    ctx = Context(instance, database, args.patrons, [], random.Random(42))
+    with opened(args.db, workdir) as database:
+        run(args, Context(os.path.join(workdir, "instance"), database, args.patrons, [],
+                          random.Random(42)))
+
+
+def run(args, ctx):
+    """Build the database, time the routes against a server, then the offline scenarios."""
     modules = load_scenario_modules()
     staff = [("admin", "General System Administrator")]
     for module in modules:
         staff.extend(getattr(module, "STAFF", []))
-    log(f"bench: {args.patrons:,} patrons in {database}")
+    log(f"bench: {args.patrons:,} patrons on {ctx.db.kind} ({ctx.db.path or ctx.db.name})")
     build_database(ctx, dict(staff).items())
 
     results = {}
     ctx.base_port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", "--instance", instance, "--port",
-         str(ctx.base_port)],
+        [sys.executable, "-m", "bench.server", "--instance", ctx.instance, "--port",
+         str(ctx.base_port), "--database-url", ctx.db.url],
         cwd=str(ROOT),
     )
     try:
@@ -281,7 +291,8 @@ def main():
                 results[module.__name__] = {"error": repr(exc)}
 
     print_table(results)
-    print(json.dumps({"patrons": args.patrons, "clients": args.clients, "results": results},
+    print(json.dumps({"patrons": args.patrons, "clients": args.clients, "database": args.db,
+                      "results": results},
                      ensure_ascii=False))
 
 

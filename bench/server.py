@@ -13,8 +13,11 @@ def main():
     parser.add_argument("--instance", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--database-url", required=True)
     args = parser.parse_args()
-    app = create_app(instance_path=args.instance)
+    # Warnings only: a line per request would be written while the requests are timed.
+    app = create_app({"DATABASE_URL": args.database_url, "LOG_LEVEL": "WARNING"},
+                     instance_path=args.instance)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress.serve(app, host="127.0.0.1", port=args.port, threads=args.threads, _quiet=True)
 

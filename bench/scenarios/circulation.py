@@ -1,7 +1,6 @@
 """Circulation at 200,000 items: check out, return, renew all of 20 loans, a page with 50 loans."""
 
 import datetime
-import sqlite3
 
 from bench.harness import HttpScenario
 
@@ -19,7 +18,7 @@ def _fill(ctx):
     """Insert the items and the loans the scenarios use; return the ids and barcodes they need."""
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     soon = (now.date() + datetime.timedelta(days=60)).isoformat()
-    with sqlite3.connect(ctx.database, timeout=30) as conn:
+    with ctx.db.connect() as conn:
         library = conn.execute("SELECT id FROM library ORDER BY id LIMIT 1").fetchone()[0]
         conn.executemany(
             "INSERT INTO item (barcode, barcode_key, title, author, call_number, library_id,"
@@ -27,7 +26,7 @@ def _fill(ctx):
             ((f"BI{n:07d}", f"bi{n:07d}", f"Bench Title {n % 5000}", library, _stamp(now),
               _stamp(now)) for n in range(ITEMS)))
         patrons = [row[0] for row in conn.execute(
-            "SELECT id FROM user WHERE record_type = 'public' AND status = 'active'"
+            "SELECT id FROM \"user\" WHERE record_type = 'public' AND status = 'active'"
             " AND expiry_date > ? ORDER BY id", (soon,))]
         loaned = now - datetime.timedelta(days=10)
         due = datetime.datetime.combine(loaned.date() + datetime.timedelta(days=28),
@@ -60,7 +59,6 @@ def _fill(ctx):
                      " (SELECT item_id FROM loan WHERE status = 'open')")
         # The checkouts spread over 500 patrons: the policy's 20 open loans are never reached.
         conn.execute("UPDATE loan_policy SET max_loans = 100")
-    conn.close()
     return plan
 
 

@@ -1,7 +1,6 @@
 """Patron Services: the page with a patron open, finding a patron by name, and Update User."""
 
 import datetime
-import sqlite3
 
 from bench.harness import HttpScenario
 
@@ -18,23 +17,21 @@ def _give_loans(ctx, patron_ids):
             loaned = today - datetime.timedelta(days=ctx.rng.randint(1, 40))
             rows.append((user_id, "A History of Reading", f"I{ctx.rng.randint(10**7, 10**8 - 1)}",
                          loaned.isoformat(" "), (loaned + datetime.timedelta(days=28)).isoformat(" ")))
-    with sqlite3.connect(ctx.database, timeout=30) as conn:
+    with ctx.db.connect() as conn:
         conn.executemany(
             "INSERT INTO loan (user_id, title, item_barcode, loaned_at, due_at) VALUES (?, ?, ?, ?, ?)",
             rows,
         )
-    conn.close()
 
 
 def _update_form(database, user_id, i):
     """Return an Update User post for USER_ID at its current version: a new phone and campus."""
-    with sqlite3.connect(database, timeout=30) as conn:
+    with database.connect() as conn:
         version = conn.execute('SELECT version FROM "user" WHERE id = ?', (user_id,)).fetchone()[0]
         internal = conn.execute(
-            "SELECT id FROM phone WHERE user_id = ? AND preferred = 1 AND segment = 'internal'",
+            "SELECT id FROM phone WHERE user_id = ? AND preferred AND segment = 'internal'",
             (user_id,),
         ).fetchone()
-    conn.close()
     slot = f"phones.{internal[0]}" if internal else "phones.new"
     return {"version": str(version), f"{slot}.number": f"+1 555 {i % 1000:03d} 9{i % 1000:03d}",
             "campus": "Desk", "notices_opt_in": ["", "on"]}
@@ -58,6 +55,6 @@ def http_scenarios(ctx):
                      lambda i: f"/desk/?q={NAMES[i % len(NAMES)]}",
                      headers={"HX-Request": "true"}, budget_ms=10),
         HttpScenario("Update User (Patron Services)", lambda i: f"/desk/patrons/{updated(i)}",
-                     method="POST", data=lambda i, c: _update_form(c.database, updated(i), i),
+                     method="POST", data=lambda i, c: _update_form(c.db, updated(i), i),
                      headers={"HX-Request": "true"}, budget_ms=20),
     ]

@@ -1,6 +1,5 @@
 """User search at full size: a scan, typed identifiers, names, an email, a common name."""
 
-import sqlite3
 import urllib.parse
 
 from bench.harness import HttpScenario
@@ -14,7 +13,7 @@ def _samples(ctx, count=200):
     step = max(len(ctx.patron_ids) // count, 1)
     ids = ctx.patron_ids[::step][:count]
     marks = ", ".join("?" * len(ids))
-    with sqlite3.connect(ctx.database) as con:
+    with ctx.db.connect() as con:
         barcodes = [r[0] for r in con.execute(
             f"SELECT value FROM identifier WHERE id_type = 'barcode' AND user_id IN ({marks})", ids)]
         emails = [r[0] for r in con.execute(

@@ -18,6 +18,7 @@ from webapp.models import (
     History,
     Identifier,
     RoleAssignment,
+    SearchEntry,
     SyncRun,
     SyncState,
     User,
@@ -629,3 +630,27 @@ def test_staff_saves_between_preview_and_apply_are_kept_or_refuse_the_apply(app)
         with pytest.raises(sync.StalePreview):
             sync.apply(preview.id, csv_file(row(last_name="Ray")), actor=SYSTEM)
         assert (the_user().middle_name, the_user().last_name) == ("Kay", "Ray-Lee")
+
+
+def test_a_first_load_of_many_users_writes_each_ones_history_and_search_entries(dbc):
+    # More rows than a chunk holds: every new user is recorded and found, in each chunk.
+    count = 1500
+    rows = [row(external_id=f"S{n}", primary_id=f"P{n}", barcode=f"B{n}", first_name=f"Ann{n}",
+                email=f"ann.{n}@example.edu") for n in range(count)]
+    run = run_sync(csv_file(*rows))
+    assert (run.status, run.created) == ("applied", count)
+    created = History.select(History.user).where(
+        (History.field == "Record") & (History.new == "created") & (History.via == f"sync {run.id}"))
+    assert created.count() == count
+    assert User.select().where((User.source == "SIS") & (User.version == 1)).count() == count
+    for n in (0, 999, 1000, count - 1):
+        user = the_user(f"S{n}")
+        assert ("Email", None, f"ann.{n}@example.edu, school, preferred, (external)") in history_of(user)
+        assert search.find_by_identifier(f"B{n}").id == user.id
+        assert search.find_by_email(f"ANN.{n}@example.edu").id == user.id
+        assert [listed.id for listed, _tier in search.search_users(f"ann{n} ray").users] == [user.id]
+    # The entries written in bulk are those a rebuild of each user gives.
+    written = sorted(SearchEntry.select().tuples())
+    SearchEntry.delete().execute()
+    search.index_users([u.id for u in User.select(User.id)])
+    assert sorted(SearchEntry.select().tuples()) == written

@@ -1,6 +1,6 @@
 """The few hand-written SQL helpers shared across services, each with the figure it buys."""
 
-from webapp.db.base import db
+from webapp.db.base import db, is_sqlite
 
 # SQL of the reads every page runs, keyed by name and database kind: peewee would
 # otherwise build the same statement on every call, which costs more than running it
@@ -33,7 +33,11 @@ def select_in(table, columns, column, values):
                           f"WHERE {column} IN ({marks(len(values))})", list(values)).fetchall()
 
 
-def insert_rows(table, columns, rows, per_statement=500):
+# Rows a statement (or a round trip) carries: far below every database's parameter limit.
+PER_STATEMENT = 500
+
+
+def insert_rows(table, columns, rows, per_statement=PER_STATEMENT):
     """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement."""
     per_row = f"({marks(len(columns))})"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
@@ -43,8 +47,23 @@ def insert_rows(table, columns, rows, per_statement=500):
                        [value for row in part for value in row])
 
 
+def executemany(sql, rows):
+    """Run SQL once per row of ROWS, with as few round trips as the driver allows.
+
+    psycopg2's own executemany sends one statement per row: a first load of 2,000 users
+    spent 24 of its 39 s on PostgreSQL in it; execute_batch sends a page of rows at once.
+    """
+    cursor = db.cursor()
+    if is_sqlite():
+        cursor.executemany(sql, rows)
+    else:
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, rows, page_size=PER_STATEMENT)
+
+
 def delete_rows(table, key_columns, keys):
     """Delete the rows of TABLE whose KEY_COLUMNS hold one of KEYS (tuples)."""
     if keys:
         condition = " AND ".join(f"{c} = {db.param}" for c in key_columns)
-        db.cursor().executemany(f"DELETE FROM {table} WHERE {condition}", keys)
+        executemany(f"DELETE FROM {table} WHERE {condition}", keys)

@@ -234,6 +234,10 @@ def _match(kind, items, stored, external):
 
 def compare_segments(plan, kind, items, records):
     """Plan the changes of the external segments of KIND that the file replaces."""
+    if not records:
+        # Nothing stored (a new user, mostly): every entry of the file is added.
+        _add_new(plan, kind, items)
+        return
     make_key = KEY_MAKERS[kind]
     stored = [StoredSegment(kind, r, make_key(r))
               for r in (sorted(records) if len(records) > 1 else records)]
@@ -264,6 +268,18 @@ def compare_segments(plan, kind, items, records):
     if plan.action == "unchanged":
         plan.action = "updated"
     if kind in ("identifiers", "emails") and (dropped or cleaned or pairs):
+        plan.reindex = True
+
+
+def _add_new(plan, kind, items):
+    """Plan the file's ITEMS of KIND as added to a user who has none stored."""
+    cleaned = _clean_segments(plan, kind, items, items)
+    if plan.errors or not items:
+        return
+    _add_and_drop(plan, kind, [], cleaned, False)
+    if plan.action == "unchanged":
+        plan.action = "updated"
+    if kind in ("identifiers", "emails") and cleaned:
         plan.reindex = True
 
 

@@ -9,6 +9,7 @@ driver's executemany. Every other read and write of sync goes through peewee.
 import peewee
 
 from webapp.db import db
+from webapp.db import sql as sql_helpers
 from webapp.models import SyncState, User
 
 # Values per IN list: well under SQLite's limit of bound parameters.
@@ -122,7 +123,7 @@ def executemany(sql, params):
     if not params:
         return
     try:
-        db.cursor().executemany(sql, params)
+        sql_helpers.executemany(sql, params)
     except Exception as exc:
         wrapped = getattr(peewee, type(exc).__name__, None)
         if isinstance(wrapped, type) and issubclass(wrapped, peewee.PeeweeException) \
