@@ -21,9 +21,9 @@ def test_recent_attempts_with_their_reasons_and_filters(client, login_as):
     assert ">carol<" in by_name and "<td>Wrong identifier or password</td>" not in by_name
 
 
-def test_the_filter_answers_htmx_with_the_table_only(client, login_as):
+def test_the_filter_answers_htmx_with_the_table_only(client, login_as, htmx_client):
     login_as("User Administrator")
-    fragment = client.get("/admin/sign-ins?outcome=success", headers={"HX-Request": "true"})
+    fragment = htmx_client.get("/admin/sign-ins?outcome=success")
     text = fragment.get_data(as_text=True)
     assert text.startswith('<div id="sign-ins">') and "<h1>" not in text
 
@@ -36,12 +36,11 @@ def test_only_users_admin_reads_the_sign_ins(client, login_as):
     assert 'href="/admin/sign-ins"' in client.get("/admin/sign-ins").get_data(as_text=True)
 
 
-def test_the_sign_ins_pages_are_valid_html(client, login_as):
+def test_the_sign_ins_pages_are_valid_html(client, login_as, htmx_client):
     sign_in(client, "carol", "a typed secret")
     login_as("User Administrator")
     html_pages = Pages()
     html_pages.add("Admin › Sign-ins", client.get("/admin/sign-ins").data)
-    html_pages.add("Admin › Sign-ins, filtered", client.get("/admin/sign-ins?outcome=failure",
-                                                             headers={"HX-Request": "true"}).data)
+    html_pages.add("Admin › Sign-ins, filtered", htmx_client.get("/admin/sign-ins?outcome=failure").data)
     html_pages.add("Admin › Sign-ins, none", client.get("/admin/sign-ins?reason=no_match").data)
     html_pages.assert_valid()

@@ -85,12 +85,12 @@ def test_the_page_lists_the_runs_and_offers_the_last_source(client, login_as):
     assert 'name="source" type="text" value="HR"' in html
 
 
-def test_htmx_upload_redirects_and_htmx_run_page_is_the_partial(client, login_as):
+def test_htmx_upload_redirects_and_htmx_run_page_is_the_partial(client, login_as, htmx_client):
     login_as(ADMIN)
     response = upload(client, headers={"HX-Request": "true"})
     assert response.status_code == 204
     run_id = run_id_of(response)
-    fragment = text_of(client.get(f"/admin/sync/{run_id}", headers={"HX-Request": "true"}))
+    fragment = text_of(htmx_client.get(f"/admin/sync/{run_id}"))
     assert fragment.lstrip().startswith("<section id=\"sync-run\"")
     assert "<html" not in fragment
 

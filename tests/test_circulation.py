@@ -50,21 +50,21 @@ def test_scan_answers_the_loans_section_with_the_new_loan_first(login_as, shelf)
     assert "Checked out IT2" in page
 
 
-def test_a_shortened_loan_alerts_and_only_a_manager_sees_extend(client, login_as, shelf):
+def test_a_shortened_loan_alerts_and_only_a_manager_sees_extend(client, login_as, shelf, htmx_client):
     desk = login_as(OPERATOR)
     page = check_out(desk, shelf["internal"], "IT1").get_data(as_text=True)
     expiry = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
     assert f"Due date shortened to the patron's expiry date, {expiry}" in page
     assert "Extend due date" not in page
     loan = loan_of("IT1")
-    crafted = desk.post(f"/desk/loans/{loan.id}/extend", headers={"HX-Request": "true"})
+    crafted = htmx_client.post(f"/desk/loans/{loan.id}/extend")
     assert crafted.status_code == 403
     assert loan_of("IT1").due_at == loan.due_at
     client.post("/sign-out")
     manager = login_as(MANAGER)
     shown = manager.get(f"/desk/?patron={shelf['internal']}").get_data(as_text=True)
     assert "Extend due date" in shown  # on the shortened loan's row
-    extended = manager.post(f"/desk/loans/{loan.id}/extend", headers={"HX-Request": "true"})
+    extended = htmx_client.post(f"/desk/loans/{loan.id}/extend")
     assert extended.status_code == 200
     stored = loan_of("IT1")
     assert stored.due_at == stored.policy_due_at and stored.extended_by == ROLE_LOGINS[MANAGER]
@@ -121,17 +121,15 @@ def test_renew_renew_all_lost_found_and_relink(login_as, shelf):
     assert again.status_code == 409
 
 
-def test_return_items_lists_each_return_with_patron_and_overdue(login_as, shelf):
+def test_return_items_lists_each_return_with_patron_and_overdue(login_as, shelf, htmx_client):
     client = login_as(OPERATOR)
     check_out(client, shelf["external"], "IT1")
     check_out(client, shelf["internal"], "IT2")
     with db.connection_context():
         Loan.update(due_at=datetime.datetime(2020, 1, 1)).where(Loan.item_barcode == "IT2").execute()
-    first = client.post("/circulation/return", data={"barcode": "IT1"},
-                        headers={"HX-Request": "true"})
+    first = htmx_client.post("/circulation/return", data={"barcode": "IT1"})
     earlier = loan_of("IT1").id
-    second = client.post("/circulation/return", data={"barcode": "IT2", "returned": [earlier]},
-                         headers={"HX-Request": "true"})
+    second = htmx_client.post("/circulation/return", data={"barcode": "IT2", "returned": [earlier]})
     assert first.status_code == second.status_code == 200
     page = second.get_data(as_text=True)
     assert page.index("IT2") < page.index("IT1")
@@ -140,7 +138,7 @@ def test_return_items_lists_each_return_with_patron_and_overdue(login_as, shelf)
     assert unknown.status_code == 409 and "not on loan" in unknown.get_data(as_text=True)
 
 
-def test_admin_items_find_add_edit(login_as, shelf):
+def test_admin_items_find_add_edit(login_as, shelf, htmx_client):
     client = login_as(ADMIN)
     with db.connection_context():
         main = Library.get(Library.code == "MAIN").id
@@ -154,9 +152,8 @@ def test_admin_items_find_add_edit(login_as, shelf):
     assert added.status_code == 303
     with db.connection_context():
         item = Item.get(Item.barcode == "NEW1")
-    edited = client.post(f"/admin/items/{item.id}", data={"barcode": "NEW1", "title": "Tides II",
-                                                          "library": main, "status": "missing"},
-                         headers={"HX-Request": "true"})
+    edited = htmx_client.post(f"/admin/items/{item.id}", data={"barcode": "NEW1", "title": "Tides II",
+                                                               "library": main, "status": "missing"})
     assert edited.status_code == 204 and edited.headers["HX-Redirect"]
     with db.connection_context():
         assert (Item.get_by_id(item.id).title, Item.get_by_id(item.id).status) == ("Tides II",

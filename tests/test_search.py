@@ -47,9 +47,9 @@ def test_page_lists_matches_with_their_columns(login_as, patrons):
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_fragment_is_the_result_list_alone(login_as, patrons):
-    client = login_as("User Manager")
-    response = client.get("/users/?q=smith", headers={"HX-Request": "true"})
+def test_fragment_is_the_result_list_alone(login_as, patrons, htmx_client):
+    login_as("User Manager")
+    response = htmx_client.get("/users/?q=smith")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in html and "topbar" not in html
@@ -63,16 +63,16 @@ def test_back_button_restore_gets_the_whole_page(login_as, patrons):
     assert "<html" in html and names_in(html) == ["Smith, Amina", "Smith, Jonas", "Smithson, Rosa"]
 
 
-def test_exact_identifier_opens_user_details(login_as, patrons):
+def test_exact_identifier_opens_user_details(login_as, patrons, htmx_client):
     client = login_as("User Manager")
     response = client.get("/users/?q=bc-p4")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/users/{patrons['P4']}")
-    response = client.get("/users/?q=BC-P4", headers={"HX-Request": "true"})
+    response = htmx_client.get("/users/?q=BC-P4")
     assert response.headers["HX-Redirect"] == f"/users/{patrons['P4']}"
 
 
-def test_live_search_lists_an_exact_identifier_first_instead_of_leaving(login_as, patrons):
+def test_live_search_lists_an_exact_identifier_first_instead_of_leaving(login_as, patrons, htmx_client):
     client = login_as("User Manager")
     response = client.get("/users/?q=BC-P4", headers={"HX-Request": "true",
                                                        "X-Live-Search": "true"})
@@ -82,7 +82,7 @@ def test_live_search_lists_an_exact_identifier_first_instead_of_leaving(login_as
     assert "identifier match" in html
     # Typing refines one history entry; a submitted search adds its own.
     assert response.headers["HX-Replace-Url"] == "/users/?q=BC-P4"
-    submitted = client.get("/users/?q=smith", headers={"HX-Request": "true"})
+    submitted = htmx_client.get("/users/?q=smith")
     assert "HX-Replace-Url" not in submitted.headers
 
 
@@ -121,10 +121,10 @@ def test_search_needs_users_view(login_as, patrons, as_htmx):
     assert "Smith" not in response.get_data(as_text=True)
 
 
-def test_anonymous_is_sent_to_sign_in(client, patrons):
+def test_anonymous_is_sent_to_sign_in(client, patrons, htmx_client):
     response = client.get("/users/?q=smith")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
-    response = client.get("/users/?q=smith", headers={"HX-Request": "true"})
+    response = htmx_client.get("/users/?q=smith")
     assert response.status_code == 401 and "/sign-in" in response.headers["HX-Redirect"]
 
 

@@ -184,8 +184,7 @@ def test_library_managed_field_saves_without_opening(login_as, patrons, htmx_cli
 def test_open_for_update_then_save_shows_provenance(login_as, patrons, answer, badge, htmx_client):
     client = login_as("User Manager")
     uid = patrons["external"]
-    opened = htmx_client.post(f"/users/{uid}/open", data={"protect": answer},
-                         headers={"HX-Request": "true"})
+    opened = htmx_client.post(f"/users/{uid}/open", data={"protect": answer})
     assert opened.status_code == 200
     assert b'id="middle_name" name="middle_name" type="text" value="Lee" maxlength' in opened.data
     fields = {"version": "1", "primary_id": "EXT1", "first_name": "Ezra", "middle_name": "Kay",
