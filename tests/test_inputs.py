@@ -145,7 +145,10 @@ def test_percent_escaped_invalid_utf8_in_a_form_or_a_query_string_is_refused(log
                            content_type="application/x-www-form-urlencoded")
     assert "Last name is not valid UTF-8 text" in refused(response)
     assert stored(uid)[0]["last_name"] == "Inman"
-    assert "The field q is not valid UTF-8 text" in refused(client.get("/users/?q=In%ffman"))
+    search = refused(client.get("/users/?q=In%ffman"))
+    assert "The search text is not valid UTF-8 text" in search
+    # A refused search saved nothing, and the page does not say it did.
+    assert "Not accepted" in search and "Not saved" not in search
     # A typed "%ff" is text like any other.
     assert client.get("/users/?q=In%25ffman").status_code == 200
     # In a multipart body the invalid byte reaches the form as U+FFFD, refused too.

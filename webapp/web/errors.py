@@ -31,9 +31,10 @@ BUSY = ("The database is busy: a long synchronization is being written, so nothi
         "Try again in a minute.")
 
 
-def render_error(code, detail=None):
-    """Render the error page (or fragment) for CODE."""
-    title, message = MESSAGES.get(code, (f"Error {code}", ""))
+def render_error(code, detail=None, title=None):
+    """Render the error page (or fragment) for CODE; TITLE and DETAIL replace the usual words."""
+    usual, message = MESSAGES.get(code, (f"Error {code}", ""))
+    title = title or usual
     missing = getattr(g, "missing_permission", None)
     context = {
         "code": code,

@@ -24,6 +24,9 @@ PASS_THROUGH = frozenset({"csrf_token", "loaded"})
 # Methods whose body is a form the routes read.
 FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 URLENCODED = "application/x-www-form-urlencoded"
+# What the query-string and form inputs that are not user fields are called on the page.
+INPUT_LABELS = {"q": "The search text", "barcode": "The barcode", "source": "The source name",
+                "file": "The file name"}
 
 
 def catalogue_name(name):
@@ -39,7 +42,7 @@ def label_of(name):
     kind, _, rest = name.partition(".")
     if rest and kind in SEGMENT_FIELDS:
         return SEGMENT_FIELDS[kind].get(rest.rpartition(".")[2], name)
-    return LABELS.get(name, f"The field {name}")
+    return LABELS.get(name) or INPUT_LABELS.get(name, f"The field {name}")
 
 
 def cleaned(values):
@@ -83,7 +86,9 @@ def check_inputs():
                 if upload.filename:
                     upload.filename = clean(upload.filename, name, rule_of("filename"))
     except UnsafeText as exc:
-        return render_error(422, f"{label_of(exc.field)} {exc.reason}. Correct it and try again.")
+        # A refused search or filter was not a save: the page says so.
+        title = None if request.method in FORM_METHODS else "Not accepted"
+        return render_error(422, f"{label_of(exc.field)} {exc.reason}. Correct it and try again.", title)
     return None
 
 
