@@ -5,9 +5,10 @@ wrong with it. It refuses NUL and the other C0/C1 control characters (a multi-li
 keeps tabs and line breaks), lone surrogates (a JSON file can spell them as "\\ud800"),
 U+FFFD and, in names and identifiers, the bidirectional override characters.
 
-U+FFFD is refused everywhere: werkzeug decodes invalid UTF-8 in a form or a query string
-(a percent-escaped "%ff" too) with errors="replace", so the replacement character is
-what invalid UTF-8 has become by the time a value is read; text that holds it is broken.
+U+FFFD is refused everywhere: it is what invalid UTF-8 becomes when it is decoded with
+errors="replace" (werkzeug does so in a multipart form; a percent-escaped "%ff" in a query
+string or an urlencoded form it keeps as the text "%FF", so web/inputs.py looks for that
+in the raw bytes); text that holds U+FFFD is broken.
 
 shown() is the other half: it escapes whatever cannot be printed safely, for a terminal
 or a report that quotes a value as the file gave it.
