@@ -19,7 +19,7 @@ def test_check_of_an_empty_database_asks_for_the_upgrade(tmp_path):
 def test_check_of_a_sound_database(app):
     result = app.test_cli_runner().invoke(args=["check"])
     assert result.exit_code == 0, result.output
-    assert "schema: 0010_run_heartbeat (up to date)" in result.output
+    assert "schema: 0011_config_changes (up to date)" in result.output
     assert ("integrity: ok" if is_sqlite() else "integrity: not applicable") in result.output
     assert "interrupted runs: 0" in result.output
     assert "sign_in_log" in result.output and "all is well" in result.output

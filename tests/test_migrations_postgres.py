@@ -18,7 +18,8 @@ def test_db_upgrade_on_empty_and_up_to_date_postgresql(postgres_url, tmp_path):
     every = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py"))
     assert [line.removeprefix("applied ") for line in first.output.splitlines()] == every
     with db.connection_context():
-        assert {"user", "search_entry", "sync_run", "history", "schema_migration"} <= set(db.get_tables())
+        assert {"user", "search_entry", "sync_run", "history", "config_change",
+                "schema_migration"} <= set(db.get_tables())
         columns = {c.name for c in db.get_columns("sync_run")}
     assert {"host", "pid", "heartbeat"} <= columns
     again = runner.invoke(args=["db", "upgrade"])

@@ -1,6 +1,6 @@
-"""Administration: synchronization, staff and roles, libraries and settings."""
+"""Administration: synchronization, staff and roles, libraries, settings and their changes."""
 
-from webapp.admin import libraries, routes, staff
+from webapp.admin import changes, libraries, routes, staff
 from webapp.admin.routes import bp
 
-__all__ = ["bp", "libraries", "routes", "staff"]
+__all__ = ["bp", "changes", "libraries", "routes", "staff"]

@@ -1,5 +1,6 @@
 """Database models, one module per aggregate."""
 
+from webapp.models.config_changes import CONFIG_KINDS, ConfigChange
 from webapp.models.history import History, SignInLog
 from webapp.models.items import Item, LoanPolicy
 from webapp.models.libraries import Library, Setting
@@ -21,9 +22,11 @@ from webapp.models.users import (
 )
 
 __all__ = [
+    "CONFIG_KINDS",
     "SEGMENT_MODELS",
     "Address",
     "Block",
+    "ConfigChange",
     "Email",
     "FieldState",
     "History",

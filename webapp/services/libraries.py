@@ -2,6 +2,7 @@
 
 from webapp.db import db
 from webapp.models import Library, RoleAssignment, RoleScope, User
+from webapp.services import config_changes
 from webapp.services.errors import NotFound, ValidationError
 from webapp.services.permissions import require
 
@@ -53,7 +54,10 @@ def add_library(code, name, *, actor):
         raise ValidationError(errors)
     with db.atomic():
         first = not Library.select().exists()
-        return Library.create(code=code, name=name, is_main=first)
+        library = Library.create(code=code, name=name, is_main=first)
+        config_changes.record(actor, "library", code, [
+            ("Code", None, code), ("Name", None, name), ("Main library", None, first or None)])
+    return library
 
 
 def rename_library(library_id, name, *, actor):
@@ -66,6 +70,7 @@ def rename_library(library_id, name, *, actor):
         raise ValidationError(errors)
     with db.atomic():
         Library.update(name=name).where(Library.id == library.id).execute()
+        config_changes.record(actor, "library", library.code, [("Name", library.name, name)])
     library.name = name
     return library
 
@@ -75,6 +80,10 @@ def set_main_library(library_id, *, actor):
     require(actor, "system.admin")
     library = get_library(library_id)
     with db.atomic():
+        for other in Library.select().where(Library.is_main & (Library.id != library.id)):
+            config_changes.record(actor, "library", other.code, [("Main library", True, False)])
+        config_changes.record(actor, "library", library.code,
+                              [("Main library", library.is_main, True)])
         Library.update(is_main=(Library.id == library.id)).execute()
     library.is_main = True
     return library
@@ -127,4 +136,7 @@ def delete_library(library_id, *, actor):
                 "library first."
             )})
         Library.delete().where(Library.id == library.id).execute()
+        config_changes.record(actor, "library", library.code, [
+            ("Code", library.code, None), ("Name", library.name, None),
+            ("Main library", library.is_main or None, None)])
     return library

@@ -18,7 +18,7 @@ PERMISSIONS = {
                    "type, Admin › Synchronize users",
     "desk.use": "Fulfillment › Checkout/Checkin › Manage Patron Services",
     "loans.override_expiry": "Extend due date: a due date past the patron's expiry date",
-    "system.admin": "Admin › Libraries and Admin › Settings",
+    "system.admin": "Admin › Libraries, Admin › Settings and Admin › Changes",
 }
 
 GSA = "General System Administrator"

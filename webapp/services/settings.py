@@ -4,6 +4,7 @@ import datetime
 
 from webapp.db import db
 from webapp.models import Setting
+from webapp.services import config_changes
 from webapp.services.errors import ValidationError
 from webapp.services.permissions import require
 
@@ -57,11 +58,18 @@ def set_semester_ends(texts, *, actor):
         errors["end0"] = "Enter at least one semester end date."
     if errors:
         raise ValidationError(errors)
-    value = " ".join(f"{m:02d}-{d:02d}" for m, d in sorted(ends))
+    value = _as_text(ends)
     with db.atomic():
+        config_changes.record(actor, "setting", SEMESTER_ENDS_KEY,
+                              [("Semester end dates", _as_text(semester_ends()), value)])
         Setting.insert(key=SEMESTER_ENDS_KEY, value=value).on_conflict(
             conflict_target=[Setting.key], update={Setting.value: value}).execute()
     return sorted(ends)
+
+
+def _as_text(ends):
+    """Return the (month, day) pairs ENDS as the setting stores them: 'MM-DD MM-DD'."""
+    return " ".join(f"{m:02d}-{d:02d}" for m, d in sorted(ends))
 
 
 def _ends_from(day, count):

@@ -8,7 +8,7 @@ from peewee import chunked
 
 from webapp.db import db
 from webapp.models import Item, Library, Loan
-from webapp.services import clock
+from webapp.services import clock, config_changes
 from webapp.services.errors import DomainError, NotFound, ValidationError
 from webapp.services.fields import as_id
 from webapp.services.permissions import require
@@ -99,13 +99,38 @@ def check_barcode_free(clean, item_id=None):
         raise ValidationError({"barcode": "Another item has this barcode."})
 
 
+def _described(values, codes):
+    """Return {label: value} of an item's columns VALUES, its library by code, for the history."""
+    texts = {LABELS[name]: values[name] for name in (*LENGTHS, "status") if values.get(name)}
+    texts[LABELS["library"]] = codes.get(values["library"])
+    return texts
+
+
+def _columns(item):
+    """Return the columns of ITEM that the history shows, its library by id."""
+    return dict({name: getattr(item, name) for name in (*LENGTHS, "status")}, library=item.library_id)
+
+
+def _changes(old, new, codes=None):
+    """Return (label, old, new) from item columns OLD (empty for a new item) to NEW.
+
+    CODES maps library ids to codes (all of them read when not given).
+    """
+    codes = codes or {id_: code for code, id_ in libraries_by_code().items()}
+    before, after = (_described(old, codes) if old else {}), _described(new, codes)
+    return [(label, before.get(label), after.get(label)) for label in {**before, **after}]
+
+
 def add_item(actor, values):
     """Add an item from form VALUES; return it."""
     require(actor, "system.admin")
     clean = clean_item(values)
     with db.atomic():
         check_barcode_free(clean)
-        return Item.create(**clean, status="available")
+        item = Item.create(**clean, status="available")
+        config_changes.record(actor, "item", item.barcode,
+                              _changes({}, dict(clean, status=item.status)))
+    return item
 
 
 def edit_item(actor, item_id, values):
@@ -122,6 +147,8 @@ def edit_item(actor, item_id, values):
             if Loan.select().where((Loan.item == item) & (Loan.status == "open")).exists():
                 raise ValidationError({"status": "The item is on loan: return it first."})
             clean["status"] = status
+        config_changes.record(actor, "item", clean["barcode"],
+                              _changes(_columns(item), {"status": item.status, **clean}))
         for name, value in clean.items():
             setattr(item, name, value)
         item.modified_at = clock.now()
@@ -198,8 +225,8 @@ def import_items(actor, data):
     """Create or update (by barcode) the items of the CSV DATA, all of them or none; return counts."""
     require(actor, "system.admin")
     rows = checked_rows(read_rows(data))
-    result = ImportResult()
-    stamp = clock.now()
+    result, entries = ImportResult(), []
+    stamp, codes = clock.now(), {id_: code for code, id_ in libraries_by_code().items()}
     with db.atomic():
         for chunk in chunked([clean for _line, clean in rows], CHUNK):
             existing = {item.barcode_key: item for item in Item.select().where(
@@ -208,6 +235,8 @@ def import_items(actor, data):
                    for c in chunk if c["barcode_key"] not in existing]
             if new:
                 Item.insert_many(new).execute()
+            entries.extend((c["barcode"], _changes({}, dict(c, status="available"), codes))
+                           for c in new)
             result.created += len(new)
             for clean in chunk:
                 item = existing.get(clean["barcode_key"])
@@ -219,5 +248,8 @@ def import_items(actor, data):
                     result.unchanged += 1
                     continue
                 Item.update(**changed, modified_at=stamp).where(Item.id == item.id).execute()
+                entries.append((clean["barcode"], _changes(
+                    _columns(item), dict(clean, status=item.status), codes)))
                 result.updated += 1
+        config_changes.record_many(actor, "item", entries)
     return result

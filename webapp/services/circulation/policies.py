@@ -7,6 +7,7 @@ from peewee import JOIN
 
 from webapp.db import db
 from webapp.models import Library, LoanPolicy
+from webapp.services import config_changes
 from webapp.services.errors import NotFound, ValidationError
 from webapp.services.fields import as_id
 from webapp.services.permissions import require
@@ -137,17 +138,44 @@ def save_policy(actor, values, policy_id=None):
             & (LoanPolicy.id != (policy.id or 0))).exists()
         if clash:
             raise ValidationError({"user_group": "A policy for this user group and library exists."})
+        before = _described(policy) if policy_id else {}
         policy.user_group, policy.library = group, library_id
         for name, number in numbers.items():
             setattr(policy, name, number)
         policy.save()
+        _record(actor, policy, before, _described(policy))
     return policy
+
+
+def _library_code(policy):
+    return Library.get_by_id(policy.library_id).code if policy.library_id else "any library"
+
+
+def policy_key(policy):
+    """Return the name the configuration history gives POLICY: its user group at its library."""
+    return f"{policy.user_group or 'any user group'} at {_library_code(policy)}"
+
+
+def _described(policy):
+    """Return {label: value} of POLICY's terms, for the configuration history."""
+    texts = {"User group": policy.user_group or "any user group", "Library": _library_code(policy)}
+    texts.update((label, getattr(policy, name)) for name, (label, _l, _h) in POLICY_NUMBERS.items())
+    return texts
+
+
+def _record(actor, policy, before, after):
+    """Record the changes of POLICY's terms from BEFORE to AFTER (either empty: added, deleted)."""
+    config_changes.record(actor, "loan policy", policy_key(policy),
+                          [(label, before.get(label), after.get(label))
+                           for label in {**before, **after}])
 
 
 def delete_policy(actor, policy_id):
     """Delete the loan policy POLICY_ID; the default policy stays."""
     require(actor, "system.admin")
-    policy = get_policy(policy_id)
-    if is_default(policy):
-        raise ValidationError({"policy": "The default policy cannot be deleted."})
-    policy.delete_instance()
+    with db.atomic():
+        policy = get_policy(policy_id)
+        if is_default(policy):
+            raise ValidationError({"policy": "The default policy cannot be deleted."})
+        _record(actor, policy, _described(policy), {})
+        policy.delete_instance()
