@@ -41,7 +41,8 @@ def test_the_changes_are_paged_newest_first(client, login_as, app):
 def test_a_bad_filter_is_refused_naming_the_field(client, login_as):
     login_as("General System Administrator")
     bad_kind = client.get("/admin/changes?kind=weather")
-    assert bad_kind.status_code == 400 and "Kind: choose one from the list." in bad_kind.get_data(as_text=True)
+    assert bad_kind.status_code == 400
+    assert "Kind: choose one from the list." in bad_kind.get_data(as_text=True)
     bad_page = client.get("/admin/changes?page=zero")
     assert bad_page.status_code == 400 and "Page: give a whole number" in bad_page.get_data(as_text=True)
 
