@@ -24,6 +24,7 @@ class Outcome:
     unknown: list = dataclasses.field(default_factory=list)  # saves whose answer never came
     conflicts: int = 0
     refused: int = 0  # 503: the database was full
+    busy: int = 0  # 503: the save waited out the busy timeout, nothing changed
     errors: list = dataclasses.field(default_factory=list)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
@@ -89,6 +90,8 @@ class StaffClient:
                 self.outcome.conflicts += 1
             elif status == 503 and "The database is full" in body:
                 self.outcome.refused += 1
+            elif status == 503:
+                self.outcome.busy += 1
             elif status is None:
                 self.outcome.unknown.append((uid, value))
         if status not in (200, 409, 503, None):

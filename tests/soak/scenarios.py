@@ -31,6 +31,9 @@ def _losses(server, outcome, shared):
     losses = [f"error: {e}" for e in outcome.errors[:20]]
     if len(outcome.errors) > 20:
         losses.append(f"... {len(outcome.errors) - 20} more errors")
+    if outcome.busy:
+        # Nothing is lost (the save changed nothing and said so), but saves must wait, not fail.
+        losses.append(f"{outcome.busy} saves failed with 503 busy after the busy timeout")
     losses += [f"accepted save lost: user {u} campus {v}"
                for u, v in verify.missing_saves(server, outcome.accepted)]
     losses += [f"user {u} half-written" for u in verify.half_written(server, shared)]
@@ -42,7 +45,7 @@ def _losses(server, outcome, shared):
 
 def _load_figures(outcome):
     return dict(outcome.figures(), accepted_saves=len(outcome.accepted), conflicts=outcome.conflicts,
-                errors=len(outcome.errors))
+                errors=len(outcome.errors), failed_busy=outcome.busy)
 
 
 def desk_load(server, size):
