@@ -1,8 +1,11 @@
 """Sign-in, sign-out, sign-in limits, sessions per sign-in, one's own password."""
 
 import datetime
+import sqlite3
 
-from tests.conftest import PASSWORD, ROLE_LOGINS, sign_in
+import pytest
+
+from tests.conftest import PASSWORD, ROLE_LOGINS, TEST_DB, sign_in
 from tests.servers.vnu import Pages
 from tests.staff_sessions import age_sessions, open_session_count
 from webapp.db import db
@@ -201,6 +204,28 @@ def test_last_seen_is_written_at_most_every_half_minute(app, client):
     client.get("/users/")
     with db.connection_context():
         assert StaffSession.get().last_seen_at > now() - datetime.timedelta(seconds=10)
+
+
+@pytest.mark.skipif(TEST_DB != "sqlite", reason="SQLite's one write lock; PostgreSQL locks rows")
+def test_a_page_answers_while_a_long_write_holds_the_lock_and_last_seen_waits(app, client):
+    sign_in(client, ADMIN)
+    age_sessions(ADMIN, idle_seconds=40)
+    with db.connection_context():
+        before = StaffSession.get().last_seen_at
+    # Another writer, as a synchronization's apply is, holds SQLite's write lock.
+    other = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        response = client.get("/users/")
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        with db.connection_context():
+            assert StaffSession.get().last_seen_at == before
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert client.get("/users/").status_code == 200
+    with db.connection_context():
+        assert StaffSession.get().last_seen_at > before
 
 
 def test_the_cookie_holds_only_the_session_token(app, client):

@@ -1,7 +1,7 @@
 """The peewee database, its base model, per-request connections and the migration runner."""
 
 from webapp.db.base import BaseModel, db, is_sqlite
-from webapp.db.connections import SQLITE_PRAGMAS, database_url, init_app, open_database
+from webapp.db.connections import SQLITE_PRAGMAS, database_url, init_app, open_database, write_if_free
 from webapp.db.migrations import MIGRATIONS_DIR, migrate, pending_migrations
 from webapp.db.sql import marks, prepared
 
@@ -18,4 +18,5 @@ __all__ = [
     "open_database",
     "pending_migrations",
     "prepared",
+    "write_if_free",
 ]

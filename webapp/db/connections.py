@@ -2,10 +2,11 @@
 
 import os
 
+from peewee import OperationalError
 from playhouse.db_url import connect
 from playhouse.pool import PooledSqliteDatabase
 
-from webapp.db.base import db
+from webapp.db.base import db, is_sqlite
 
 # busy_timeout in milliseconds: concurrent writers wait instead of failing.
 SQLITE_PRAGMAS = {
@@ -42,6 +43,31 @@ def open_database(url):
             check_same_thread=False,
         )
     return connect(url)
+
+
+def write_if_free(write):
+    """Run WRITE() in a transaction unless another writer holds SQLite's lock; tell whether it ran.
+
+    For bookkeeping a read may skip (a session's last-seen time): on SQLite it does not
+    wait out busy_timeout behind a long synchronization, so the page it belongs to never
+    fails or stalls for it. PostgreSQL locks rows, not the database: it just runs.
+    """
+    if not is_sqlite():
+        with db.atomic():
+            write()
+        return True
+    connection = db.connection()
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        with db.atomic():
+            write()
+        return True
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return False
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {SQLITE_PRAGMAS['busy_timeout']}")
 
 
 def init_app(app):

@@ -4,7 +4,7 @@ import datetime
 import hashlib
 import secrets
 
-from webapp.db import db, prepared
+from webapp.db import db, prepared, write_if_free
 from webapp.models import StaffSession, User
 from webapp.services.clock import now
 
@@ -45,8 +45,9 @@ def resume(token, *, idle_minutes, external_hours):
         end(token)
         return None
     if idle >= datetime.timedelta(seconds=TOUCH_SECONDS):
-        with db.atomic():
-            StaffSession.update(last_seen_at=at).where(StaffSession.key == found.key).execute()
+        # Skipped while a long synchronization holds SQLite's write lock: the next request
+        # writes it, and a page is never refused for the sake of its session's last seen.
+        write_if_free(StaffSession.update(last_seen_at=at).where(StaffSession.key == found.key).execute)
     return found
 
 
