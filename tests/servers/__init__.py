@@ -2,6 +2,7 @@
 
 import os
 import pwd
+import random
 import shutil
 import socket
 import stat
@@ -12,10 +13,22 @@ from pathlib import Path
 
 
 def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now.
+
+    A random port below the kernel's ephemeral range: the kernel hands a port just freed
+    (a server killed to be restarted on it) to the next bind to port 0, which may be
+    another test worker's, and the restarted server would find its port taken.
+    """
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port in 20000-31999")
 
 
 def wait_until(check, timeout=20.0, interval=0.05, what="server"):

@@ -93,9 +93,14 @@ class Slapd:
 
     def start(self):
         """Start slapd (again, after kill() or stop(): same port, same data) and wait until it answers."""
+        # slapd writes its pid file once it holds its port: until the file names this
+        # process, whatever answers at the URL is another server (one killed left it behind).
+        pidfile = self.folder / "slapd.pid"
+        pidfile.unlink(missing_ok=True)
         with open(self.folder / "slapd.log", "a") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(lambda: not self.alive() or _answers(self.url), what="slapd")
+        wait_until(lambda: not self.alive() or (_pid_in(pidfile) == self.process.pid
+                                                and _answers(self.url)), what="slapd")
         if not self.alive():
             raise RuntimeError(f"slapd exited:\n{(self.folder / 'slapd.log').read_text()}")
 
@@ -117,6 +122,14 @@ class Slapd:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def _pid_in(path):
+    """Return the process id written in PATH, or None while there is none."""
+    try:
+        return int(path.read_text().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
 
 
 def _answers(url):

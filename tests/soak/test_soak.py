@@ -47,6 +47,7 @@ def test_kill_server_in_the_middle_of_saves(server):
 
 def test_kill_sync_users_in_the_middle_of_an_apply(server, tmp_path):
     figures = assert_nothing_lost(scenarios.kill_sync(server, SIZE, tmp_path))
+    assert figures["killed_mid_run"] > 0
     assert figures["interrupted_runs"] == figures["killed_mid_run"]
 
 
