@@ -16,6 +16,7 @@ from webapp.services.search.index import (
     NAME_FIELDS,
     email_word,
     fold,
+    index_new_users,
     index_users,
     name_words,
     normalize,
@@ -24,8 +25,8 @@ from webapp.services.search.queries import Listed
 
 __all__ = [
     "FILTER_VALUES", "MAX_TERM_MATCHES", "NAME_FIELDS", "Listed", "Results", "email_word",
-    "find_by_email", "find_by_identifier", "fold", "index_users", "name_words", "normalize",
-    "search_users", "simple_search",
+    "find_by_email", "find_by_identifier", "fold", "index_new_users", "index_users", "name_words",
+    "normalize", "search_users", "simple_search",
 ]
 
 # Identifier and email prefixes matching more users than this are refused: "p0" would

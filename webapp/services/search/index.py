@@ -114,22 +114,32 @@ def _by_user(rows):
     return found
 
 
-def _wanted_rows(chunk):
-    """Return the search_entry rows, as column tuples, the users in CHUNK should have."""
-    identifiers = _by_user(select_in(Identifier._meta.table_name, ("user_id", "value"),
-                                     "user_id", chunk))
-    emails = _by_user(select_in(Email._meta.table_name, ("user_id", "address"), "user_id", chunk))
-    columns = ("id", "primary_id", "account_type", "record_type", "status", *NAME_FIELDS)
+# The user columns an index row is made of, in the order _rows_of takes them.
+USER_COLUMNS = ("id", "primary_id", "account_type", "record_type", "status", *NAME_FIELDS)
+
+
+def _rows_of(users, identifiers, emails):
+    """Return the search_entry rows, as column tuples, of USERS (tuples of USER_COLUMNS).
+
+    IDENTIFIERS and EMAILS map a user id to that user's identifier values and addresses.
+    """
     rows = []
-    for user_id, primary_id, account, record, status, *names in select_in(
-        f'"{User._meta.table_name}"', columns, "id", chunk
-    ):
+    for user_id, primary_id, account, record, status, *names in users:
         flags = flags_of(account, record, status)
         user_rows = index_rows(dict(zip(NAME_FIELDS, names, strict=True)), primary_id,
                                identifiers.get(user_id, ()), emails.get(user_id, ()))
         rows.extend((kind, term, key, user_id, tier, flags)
                     for kind, term, tier, key in user_rows)
     return rows
+
+
+def _wanted_rows(chunk):
+    """Return the search_entry rows, as column tuples, the users in CHUNK should have."""
+    identifiers = _by_user(select_in(Identifier._meta.table_name, ("user_id", "value"),
+                                     "user_id", chunk))
+    emails = _by_user(select_in(Email._meta.table_name, ("user_id", "address"), "user_id", chunk))
+    return _rows_of(select_in(f'"{User._meta.table_name}"', USER_COLUMNS, "id", chunk),
+                    identifiers, emails)
 
 
 def _write(chunk, wanted):
@@ -149,3 +159,12 @@ def index_users(user_ids):
     # names, identifiers and emails writes nothing here.
     for chunk in chunked(sorted(set(user_ids)), CHUNK):
         _write(chunk, _wanted_rows(chunk))
+
+
+def index_new_users(users, identifiers, emails):
+    """Write the search index of users created in this transaction, from what was written.
+
+    USERS are tuples of USER_COLUMNS; IDENTIFIERS and EMAILS map a user id to its values.
+    A new user has no rows yet, so nothing is read back (bench: "sync all new").
+    """
+    insert_rows(_TABLE, _COLUMNS, sorted(set(_rows_of(users, identifiers, emails))))

@@ -165,10 +165,26 @@ def _new_user(plan):
     plan.action = "created"
     plan.fields = cleaned
     plan.claims.append((cleaned["primary_id"], "primary_id"))
+    # Its history, and its preview, is this one entry: the record holds what the file
+    # brought, and each later change keeps the value it replaced. A first load would
+    # otherwise write a dozen history rows per user (bench: "sync all new").
     plan.log.append(("Record", None, "created"))
-    plan.log.extend((LABELS[f], None, history_text(cleaned[f])) for f in FILE_FIELDS
-                    if cleaned.get(f) not in (None, ""))
     plan.reindex = True
+
+
+def created_values(plan):
+    """Return what the preview shows of a created user: each value as a (label, None, new) change.
+
+    Only the report's first users are described (report.KEEP_DIFFS): the history holds the
+    one "created" entry (_new_user).
+    """
+    lines = list(plan.log)
+    lines.extend((LABELS[f], None, history_text(plan.fields[f])) for f in FILE_FIELDS
+                 if plan.fields.get(f) not in (None, ""))
+    for kind, added in plan.add_segments.items():
+        lines.extend((SEGMENT_LABELS[kind], None, described(kind, dict(values, segment="external")))
+                     for values in added)
+    return lines
 
 
 def _errors_of(exc, where):
@@ -275,6 +291,10 @@ def _add_new(plan, kind, items):
     """Plan the file's ITEMS of KIND as added to a user who has none stored."""
     cleaned = _clean_segments(plan, kind, items, items)
     if plan.errors or not items:
+        return
+    if plan.user is None:
+        # A created user: its one history entry says so (_new_user).
+        plan.add_segments[kind] = cleaned
         return
     _add_and_drop(plan, kind, [], cleaned, False)
     if plan.action == "unchanged":

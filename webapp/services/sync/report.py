@@ -3,6 +3,8 @@
 import hashlib
 import json
 
+from webapp.services.sync.compare import created_values
+
 # What a report keeps of long lists; the counts are always complete.
 KEEP_DIFFS = 500
 KEEP_OVERWRITTEN = 2000
@@ -49,8 +51,9 @@ class Tally:
         self.diffs_total += 1
         name = user_name(plan.user, row)
         if len(self.diffs) < KEEP_DIFFS:
+            changes = created_values(plan) if plan.user is None else plan.log
             entry = {"action": plan.action, "external_id": row.external_id, "user_id": plan.user_id,
-                     "name": name, "line": row.line, "changes": [list(e) for e in plan.log]}
+                     "name": name, "line": row.line, "changes": [list(e) for e in changes]}
             self.diffs.append(entry)
             if plan.user is None:
                 # A created user gets its id when written; the report links to it then.

@@ -4,9 +4,13 @@ from peewee import chunked
 
 from webapp import db as database
 from webapp.models import SEGMENT_MODELS, FieldState, User
+from webapp.services import search
 from webapp.services.sync import queries
 from webapp.services.sync.rows import SEGMENT_COMPARED
 from webapp.services.users.changes import record_changes
+
+# What every user a file brings is.
+NEW_USER = {"account_type": "external", "record_type": "public"}
 
 
 class Writer:
@@ -36,7 +40,8 @@ class Writer:
         for kind in SEGMENT_MODELS:
             self._write_segments(kind, plans)
         record_changes({p.user_id: p.log for p in plans}, actor=self.actor.name, via=self.via,
-                       at=self.when, reindex=[p.user_id for p in plans if p.reindex])
+                       at=self.when, reindex=[p.user_id for p in stored if p.reindex])
+        self._index_created(new)
 
     def remember(self, plans):
         """Keep each row's fingerprint with the user's version after this run (see SyncState)."""
@@ -84,7 +89,7 @@ class Writer:
         when, actor = self.stamp, self.actor.name
         # Version 0: record_changes raises it to 1 with the "created" history entry.
         _insert(User, [dict(plan.fields, source=self.source, external_id=plan.row.external_id,
-                            account_type="external", record_type="public", last_synced_at=when,
+                            **NEW_USER, last_synced_at=when,
                             created_at=when, created_by=actor, modified_at=when, modified_by=actor,
                             version=0)
                        for plan in plans])
@@ -92,6 +97,18 @@ class Writer:
                                      [p.row.external_id for p in plans], equal=("source", self.source)))
         for plan in plans:
             plan.user = {"id": ids[plan.row.external_id]}
+
+    def _index_created(self, plans):
+        """Write the search index of the users PLANS created, from the values written."""
+        if not plans:
+            return
+        status = User.status.default
+        search.index_new_users(
+            [(p.user_id, p.fields["primary_id"], NEW_USER["account_type"], NEW_USER["record_type"],
+              p.fields.get("status") or status, *(p.fields.get(f) or "" for f in search.NAME_FIELDS))
+             for p in plans],
+            {p.user_id: [v["value"] for v in p.add_segments.get("identifiers", ())] for p in plans},
+            {p.user_id: [v["address"] for v in p.add_segments.get("emails", ())] for p in plans})
 
 
 def _insert(model, records):
