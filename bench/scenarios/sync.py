@@ -18,9 +18,10 @@ import time
 
 from bench.harness import log
 
-# Seconds (SPEC section 6): 100,000 rows changed <= 15 s, unchanged <= 5 s.
+# Seconds (SPEC section 6): 100,000 rows changed <= 15 s, unchanged <= 5 s, new users <= 15 s.
 BUDGET_CHANGED_S = 15
 BUDGET_UNCHANGED_S = 5
+BUDGET_NEW_S = 15
 # The reference each figure is set beside: the driver's fastest plain bulk writes.
 RAW = {"sqlite": "sqlite3 executemany", "postgresql": "psycopg2 execute_values"}
 
@@ -215,7 +216,7 @@ def offline(ctx):
             ("first sync, equal to the records", rows, False, None, "unchanged"),
             ("changed", changed, False, BUDGET_CHANGED_S, "updated"),
             ("unchanged", changed, False, BUDGET_UNCHANGED_S, "unchanged"),
-            ("all new", new_rows(rows), True, None, "created"),
+            ("all new", new_rows(rows), True, BUDGET_NEW_S, "created"),
         )
         results = {}
         for label, case_rows, insert, budget, counted in cases:
