@@ -1,8 +1,15 @@
 """A full database (disk or page limit) answers 503 with a clear message; other errors stay 500."""
 
+import sqlite3
+import threading
+import time
+
 import pytest
 from peewee import OperationalError
 
+from tests.conftest import TEST_DB
+from webapp.db import db
+from webapp.models import History, User
 from webapp.services import users as user_service
 
 FORM = {"version": "1", "last_name": "Fuller", "first_name": "Ida", "user_group": "Community",
@@ -56,3 +63,29 @@ def test_a_failed_rollback_after_sqlite_gave_up_still_reads_as_full():
     except OperationalError as exc:
         assert disk_full(exc)
     assert not disk_full(OperationalError("cannot rollback - no transaction is active"))
+
+
+@pytest.mark.skipif(TEST_DB != "sqlite", reason="SQLite's one write lock; PostgreSQL locks rows")
+def test_a_save_waits_for_a_long_write_and_then_lands(app, login_as, patrons):
+    # Another writer, as a first load's apply is, holds SQLite's write lock for longer than
+    # the 10 s a save used to wait before it was refused with 503 "busy".
+    client = login_as("User Manager")
+    other = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"),
+                            isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(12, other.execute, ["COMMIT"])
+    releaser.start()
+    try:
+        started = time.monotonic()
+        response = client.post(f"/users/{patrons['internal']}/general", data=FORM)
+        waited = time.monotonic() - started
+    finally:
+        releaser.join()
+        other.close()
+    assert response.status_code < 400, response.get_data(as_text=True)[:300]
+    assert waited > 11  # it did wait for the lock, and was not refused
+    with db.connection_context():
+        user = User.get_by_id(patrons["internal"])
+        assert user.last_name == "Fuller"
+        assert History.select().where((History.user == user) & (History.field == "Last name")
+                                      & (History.new == "Fuller")).count() == 1

@@ -51,7 +51,7 @@ class StaffClient:
 
     def request(self, kind, method, path, data=None, htmx=False):
         """Send one request; return (status, body), status None when the connection failed."""
-        self.conn = self.conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        self.conn = self.conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=180)
         headers = {"HX-Request": "true"} if htmx else {}
         started = time.time()
         tick = time.perf_counter()
