@@ -23,7 +23,7 @@ from webapp.models import (
     SyncState,
     User,
 )
-from webapp.services import EditConflict, search, sync
+from webapp.services import EditConflict, search, sessions, sync
 from webapp.services.fields import PROTECTED, TEMPORARY
 from webapp.services.permissions import SYSTEM
 from webapp.services.users import SegmentChange, release_field, save_user
@@ -335,6 +335,21 @@ def test_deactivate_missing_sets_inactive_never_deletes_and_respects_protection(
     # Without the option nobody is deactivated.
     run_sync(csv_file(row(external_id="S9", primary_id="P9", barcode="B9", email="")))
     assert the_user().status == "active"
+
+
+def test_an_account_the_file_deactivates_is_signed_out_at_once(dbc):
+    run_sync(csv_file(row(), row(external_id="S2", primary_id="P2", barcode="B2", email=""),
+                      row(external_id="S3", primary_id="P3", barcode="B3", email="")))
+    tokens = {ext: sessions.start(the_user(ext), "10.0.0.1", "test", idle_minutes=60)
+              for ext in ("S1", "S2", "S3")}
+    # S2 is missing from the file, S3 comes with the status inactive, S1 stays active.
+    leaving = row(external_id="S3", primary_id="P3", barcode="B3", email="", status="inactive")
+    run = run_sync(csv_file(row(status="active"), leaving), deactivate_missing=True)
+    assert (the_user("S2").status, the_user("S3").status) == ("inactive", "inactive")
+    assert run.deactivated == 1
+    opened = {ext: sessions.resume(token, idle_minutes=60, external_hours=12) is not None
+              for ext, token in tokens.items()}
+    assert opened == {"S1": True, "S2": False, "S3": False}
 
 
 def test_a_rejected_row_still_counts_as_present_for_deactivation(dbc):

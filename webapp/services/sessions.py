@@ -4,6 +4,8 @@ import datetime
 import hashlib
 import secrets
 
+from peewee import chunked
+
 from webapp.db import db, prepared, write_if_free
 from webapp.models import StaffSession, User
 from webapp.services.clock import now
@@ -75,8 +77,14 @@ def end(token):
 
 def end_all(user):
     """End every session of USER (sign out everywhere, password change, role removal, deactivation)."""
+    end_all_of([user.id])
+
+
+def end_all_of(user_ids):
+    """End every session of the users USER_IDS (a synchronization deactivating them)."""
     with db.atomic():
-        StaffSession.delete().where(StaffSession.user == user.id).execute()
+        for part in chunked(user_ids, 500):
+            StaffSession.delete().where(StaffSession.user.in_(part)).execute()
 
 
 def open_sessions(user, *, idle_minutes):

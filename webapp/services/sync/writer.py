@@ -4,7 +4,7 @@ from peewee import chunked
 
 from webapp import db as database
 from webapp.models import SEGMENT_MODELS, FieldState, User
-from webapp.services import search
+from webapp.services import search, sessions
 from webapp.services.sync import queries
 from webapp.services.sync.rows import SEGMENT_COMPARED
 from webapp.services.users.changes import record_changes
@@ -41,6 +41,8 @@ class Writer:
             self._write_segments(kind, plans)
         record_changes({p.user_id: p.log for p in plans}, actor=self.actor.name, via=self.via,
                        at=self.when, reindex=[p.user_id for p in stored if p.reindex])
+        # A deactivated account is signed out at once, as a deactivation by staff does.
+        sessions.end_all_of([p.user_id for p in stored if p.fields.get("status") == "inactive"])
         self._index_created(new)
 
     def remember(self, plans):
