@@ -1,5 +1,7 @@
 """The user search service: each match kind, ranking, filters, paging, odd input, the index."""
 
+import datetime
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -7,8 +9,8 @@ from peewee import IntegerField
 from playhouse.migrations import Runner
 
 from webapp.db import MIGRATIONS_DIR, db, is_sqlite
-from webapp.models import Email, Identifier, User
-from webapp.services import search
+from webapp.models import Email, Identifier, RoleAssignment, User
+from webapp.services import clock, search
 from webapp.services.permissions import SYSTEM
 from webapp.services.search import find_by_identifier, fold, index_users, name_words, search_users
 from webapp.services.users import SegmentChange, save_user
@@ -104,6 +106,19 @@ def test_equal_names_keep_a_stable_order(dbc):
 ])
 def test_filters(patrons, filters, expected):
     assert found("smit", filters=filters) == expected
+
+
+def test_the_role_filter_finds_those_who_hold_the_role_today(dbc):
+    today = clock.today()
+    day = datetime.timedelta(days=1)
+    holders = {"NOW": (None, None), "ENDS": (None, today), "BEGAN": (today - day, today + day),
+               "ENDED": (None, today - day), "LATER": (today + day, None)}
+    for primary_id, (starts_on, expires_on) in holders.items():
+        user = make_user(primary_id, "Role", "Holder", record_type="staff")
+        RoleAssignment.create(user=user, role="User Manager", starts_on=starts_on,
+                              expires_on=expires_on)
+    make_user("OTHER", "Role", "Holder", record_type="staff")
+    assert sorted(found("holder", filters={"role": "User Manager"})) == ["BEGAN", "ENDS", "NOW"]
 
 
 def test_filters_follow_status_changes_made_anywhere(patrons):

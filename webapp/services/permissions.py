@@ -80,6 +80,11 @@ def in_force(assignment, today):
     return assignment.expires_on is None or today <= assignment.expires_on
 
 
+# in_force as an SQL condition on role_assignment, for hand-written queries; its two
+# markers both take today's date.
+IN_FORCE_SQL = "(starts_on IS NULL OR starts_on <= {mark}) AND (expires_on IS NULL OR expires_on >= {mark})"
+
+
 def _scope_query():
     return (RoleAssignment.select(RoleAssignment, RoleScope.library.alias("scope_library"))
             .join(RoleScope, JOIN.LEFT_OUTER).where(RoleAssignment.user == 0)

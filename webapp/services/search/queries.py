@@ -8,6 +8,8 @@ a live search; written out, each is one string format.
 
 from webapp.db import db, marks
 from webapp.models import User
+from webapp.services import clock
+from webapp.services.permissions import IN_FORCE_SQL
 from webapp.services.search.index import (
     CHUNK,
     EMAIL,
@@ -59,8 +61,11 @@ def filter_sql(filters):
     where, params = (f" AND (flags & {db.param}) = {db.param}", [mask, value]) if mask else ("", [])
     role = (filters or {}).get("role")
     if role in FILTER_VALUES["role"]:
-        where += f" AND user_id IN (SELECT user_id FROM role_assignment WHERE role = {db.param})"
-        params.append(role)
+        # Users holding the role today: not an assignment that expired or has not begun.
+        where += (" AND user_id IN (SELECT user_id FROM role_assignment WHERE role = "
+                  f"{db.param} AND {IN_FORCE_SQL.format(mark=db.param)})")
+        today = clock.today()
+        params += [role, today, today]
     return where, params
 
 
