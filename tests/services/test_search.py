@@ -148,6 +148,22 @@ def test_paging_across_the_last_name_tier(dbc):
     assert pages == [["L0", "L1"], ["L2", "F0"], ["F1", "F2"], []]
 
 
+def test_words_sharing_their_first_letters_find_a_user_once_and_rank_by_the_word(dbc):
+    # "Maria Marquez" (X1) and "Marlon Mar Ames" (X2) each keep both "mar" words in one index row.
+    make_user("X1", "Maria", "Marquez")
+    make_user("X2", "Marlon", "Ames", middle_name="Mar")
+    assert found("mar") == ["X1", "X2"]  # Marquez, a last name, before Marlon
+    assert search_users("mar").total == 2
+    assert found("marq") == ["X1"]
+    assert found("mari") == ["X1"]
+    assert found("marl") == ["X2"]
+    assert found("ma") == ["X1", "X2"]
+    assert [tier for _u, tier in search_users("marq").users] == [1]  # the last name
+    assert [tier for _u, tier in search_users("maria").users] == [2]  # a first name
+    assert found("marquez maria") == found("maria marq") == ["X1"]
+    assert found("mar m") == ["X1", "X2"] and found("marl m") == ["X2"]
+
+
 def test_paging_when_names_and_identifiers_both_match(dbc):
     for n in range(4):
         make_user(f"X{n}", "Kim", f"Xavier{n}")
@@ -259,6 +275,32 @@ def test_migration_indexes_existing_users(tmp_path):
         assert found("olg") == ["OLD1"]
         assert found("ob-") == ["OLD1"]
         assert found("before", filters={"status": "active"}) == ["OLD1"]
+
+
+def test_migration_0012_rewrites_name_rows_as_the_indexer_writes_them(tmp_path):
+    from webapp import create_app
+
+    create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite'}",
+                "SECRET_KEY": "test"}, instance_path=tmp_path / "instance")
+    rows = "SELECT * FROM search_entry ORDER BY 1, 2, 3, 4"
+    with db.connection_context():
+        runner = Runner(db.obj, str(MIGRATIONS_DIR))
+        runner.up(target="0001_initial")
+        user = make_user("OLD2", "Zoë", "Smith Smithson", pref_first_name="Zo", status="inactive",
+                         emails=["zsmith@example.edu"], index=False, model=UserBefore0006)
+        # Indexed by migration 0002: a row for every prefix of every word.
+        runner.up(target="0011_config_changes")
+        before = db.execute_sql(rows).fetchall()
+        assert {"z", "zsmi", "smithso"} <= {term for kind, term, *_ in before if kind == 0}
+        runner.up()
+        migrated = db.execute_sql(rows).fetchall()
+        assert {term for kind, term, *_ in migrated if kind == 0} == {"zo", "sm", "zs"}
+        index_users([user.id])
+        assert db.execute_sql(rows).fetchall() == migrated
+        assert found("smithso zo", filters={"status": "inactive"}) == ["OLD2"]
+        # Down again: every prefix is back, as migration 0002 wrote them.
+        runner.down(target="0011_config_changes")
+        assert db.execute_sql(rows).fetchall() == before
 
 
 # The property: whatever is typed, the search never fails and finds exactly what a plain

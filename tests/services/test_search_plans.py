@@ -38,6 +38,7 @@ def shapes():
         ("exact identifier (scan)", lambda: search.find_by_identifier(barcode)),
         ("identifier typed", lambda: search.search_users(barcode[:-1])),
         ("surname prefix", lambda: search.search_users(LAST[3][:4])),
+        ("two letters", lambda: search.search_users(LAST[3][:2], page=3)),
         ("two-word name", lambda: search.search_users(f"{user.first_name} {user.last_name}")),
         ("email", lambda: search.search_users(email)),
         ("email lookup", lambda: search.find_by_email(email)),

@@ -41,6 +41,11 @@ def insert_rows(table, columns, rows, per_statement=PER_STATEMENT):
     """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement."""
     per_row = f"({marks(len(columns))})"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    if is_sqlite():
+        # sqlite3 binds each row in C; a statement of many rows is flattened in Python first
+        # (bench: "sync all new", the index's 650,000 rows 20% faster).
+        db.cursor().executemany(head + per_row, rows)
+        return
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
         db.execute_sql(head + ", ".join([per_row] * len(part)),

@@ -1,4 +1,4 @@
-"""The user search index: one row per word prefix, identifier or email a user is found by."""
+"""The user search index: a user's name words by their first letters, identifiers and emails."""
 
 from peewee import CompositeKey, ForeignKeyField, SmallIntegerField, TextField
 
@@ -20,6 +20,10 @@ class SearchEntry(BaseModel):
     user = ForeignKeyField(User, on_delete="CASCADE", index=True)
     tier = SmallIntegerField()
     flags = SmallIntegerField()
+    # NAME rows: the words starting with the term, and those of them in the shown last name,
+    # each after a space (" smith smithson"), matched with LIKE '% smit%' (migration 0012).
+    words = TextField(default="")
+    last_words = TextField(default="")
 
     class Meta:
         table_name = "search_entry"

@@ -5,6 +5,7 @@ here, and converts values to and from text with the one pair of functions below.
 """
 
 import datetime
+import functools
 
 # Fields whose value comes from the source system on an external account.
 SOURCE_MANAGED = (
@@ -132,6 +133,7 @@ TRUE_TEXTS = frozenset({"yes", "y", "true", "1", "on"})
 FALSE_TEXTS = frozenset({"no", "n", "false", "0", "off", ""})
 
 
+@functools.cache
 def max_length(model, field):
     """Return the longest text FIELD of MODEL holds."""
     return getattr(model._meta.fields[field], "max_length", None) or 10000

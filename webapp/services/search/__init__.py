@@ -1,6 +1,6 @@
 """Find users by name, identifier or email; keep the search index up to date.
 
-`search_entry` (models.SearchEntry, migration 0002) holds what a user is found by,
+`search_entry` (models.SearchEntry, migrations 0002 and 0012) holds what a user is found by,
 rebuilt by `index_users` inside the transaction of every change to names, primary
 identifier, identifiers or emails (index.py); queries.py reads it. A trigger keeps the
 rows' filter flags current when status, account type or record type change.

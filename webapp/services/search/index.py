@@ -1,9 +1,11 @@
 """Build and write the search_entry rows a user is found by.
 
-Rows of kind NAME hold every prefix of every word a user is known by (name words and the
-leading word of each email); rows of kind IDENTIFIER and EMAIL hold whole folded values.
-Each row carries the user's sort key and filter flags, so counting and ordering thousands
-of matches never visits the user table.
+The words a user is known by (name words and the leading word of each email) are grouped
+by their first HEAD letters: one row of kind NAME per group, its term those letters, with
+the group's words (and those of the shown last name) for longer prefixes to be matched
+against. Rows of kind IDENTIFIER and EMAIL hold whole folded values. Each row carries the
+user's sort key and filter flags, so counting and ordering thousands of matches never
+visits the user table.
 """
 
 import re
@@ -20,9 +22,16 @@ WORD = re.compile(r"[a-z0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # first, middle, last, then the preferred three.
 NAME_FIELDS = tuple(field for field in SOURCE_MANAGED if field.endswith("_name"))
+# Where the names a user is listed by sit in NAME_FIELDS: the preferred ones when given.
+_FIRST, _LAST, _PREF_FIRST, _PREF_LAST = map(NAME_FIELDS.index, (
+    "first_name", "last_name", "pref_first_name", "pref_last_name"))
 
 # search_entry kinds.
 NAME, IDENTIFIER, EMAIL = 0, 1, 2
+# Letters of a NAME row's term: a user has about one row per name word, not one per prefix
+# of it (bench: "sync all new", 42 s with every prefix), and a word of HEAD letters or fewer
+# still finds its users in list order from the key alone.
+HEAD = 2
 # Tiers of the ranking: exact identifier, last-name prefix, the rest.
 EXACT, LAST_NAME, OTHER = 0, 1, 2
 # Filter flags: one bit per filterable field, in the value that sets it.
@@ -43,7 +52,7 @@ CHUNK = 500
 # "sync all new", 76 s against 6 s). The names still come from the model.
 _TABLE = SearchEntry._meta.table_name
 _KEY = tuple(SearchEntry._meta.fields[f].column_name for f in SearchEntry._meta.primary_key.field_names)
-_COLUMNS = (*_KEY, "tier", "flags")
+_COLUMNS = (*_KEY, "tier", "flags", "words", "last_words")
 
 
 def normalize(text):
@@ -68,42 +77,44 @@ def email_word(address):
     return match.group() if match else ""
 
 
-def sort_key(last, first):
-    """Return the key users are listed by: folded last name, then first name."""
-    return f"{fold(last)}\x1f{fold(first)}"
-
-
 def flags_of(account_type, record_type, status):
     """Return the filter flags of a user with these values."""
     values = {"account_type": account_type, "record_type": record_type, "status": status}
     return sum(bit for field, (value, bit) in FLAGS.items() if values[field] == value)
 
 
-def _prefixes(words):
-    """Return every prefix of every one of WORDS."""
-    return {word[:end] for word in words for end in range(1, len(word) + 1)}
+def spaced(words):
+    """Return WORDS as a NAME row holds them: sorted, each after a space (" ada lovelace")."""
+    return "".join([f" {word}" for word in sorted(words)])
 
 
-def index_rows(names, primary_id, identifiers, emails):
-    """Return the search_entry rows (kind, term, tier, sort key) of one user.
+def _clean(text):
+    """Return normalized TEXT without control characters (fold, once normalized)."""
+    return _CONTROL.sub("", text).strip() if _CONTROL.search(text) else text
 
-    NAMES maps each of NAME_FIELDS to its value.
+
+def _user_rows(user_id, flags, names, values, emails):
+    """Return the search_entry rows, as column tuples, of one user.
+
+    NAMES are the values of NAME_FIELDS in order; VALUES the primary identifier and the
+    other identifiers; EMAILS the addresses. Each text is folded once (bench: "sync all new").
     """
-    field_words = {field: name_words(names[field]) for field in NAME_FIELDS}
-    shown_last = "pref_last_name" if names["pref_last_name"] else "last_name"
-    shown_first = names["pref_first_name"] or names["first_name"]
-    key = sort_key(names[shown_last], shown_first)
-    words = {word for found in field_words.values() for word in found}
-    identifier_terms = [normalize(v) for v in (primary_id, *identifiers)]
-    email_terms = [normalize(v) for v in emails]
-    last_prefixes = _prefixes(field_words[shown_last])
-    found_by = words | {email_word(address) for address in email_terms} - {""}
-    entries = [(NAME, prefix, LAST_NAME if prefix in last_prefixes else OTHER, key)
-               for prefix in _prefixes(found_by)]
-    folded = {(IDENTIFIER, _CONTROL.sub("", t).strip()) for t in identifier_terms}
-    folded |= {(EMAIL, _CONTROL.sub("", t).strip()) for t in email_terms}
-    entries.extend((kind, term, OTHER, key) for kind, term in folded if term)
-    return entries
+    folded = [normalize(name) for name in names]
+    last = folded[_PREF_LAST] if names[_PREF_LAST] else folded[_LAST]
+    first = folded[_PREF_FIRST] if names[_PREF_FIRST] else folded[_FIRST]
+    key = f"{_clean(last)}\x1f{_clean(first)}"
+    last_words = set(WORD.findall(last))
+    email_terms = [_clean(normalize(address)) for address in emails]
+    heads = {}
+    for word in {word for name in folded for word in WORD.findall(name)}.union(
+            match.group() for match in map(WORD.match, email_terms) if match):
+        heads.setdefault(word[:HEAD], set()).add(word)
+    rows = [(NAME, head, key, user_id, LAST_NAME if group & last_words else OTHER, flags,
+             spaced(group), spaced(group & last_words)) for head, group in heads.items()]
+    terms = {(IDENTIFIER, _clean(normalize(value))) for value in values}
+    terms.update((EMAIL, term) for term in email_terms)
+    rows.extend((kind, term, key, user_id, OTHER, flags, "", "") for kind, term in terms if term)
+    return rows
 
 
 def _by_user(rows):
@@ -125,11 +136,8 @@ def _rows_of(users, identifiers, emails):
     """
     rows = []
     for user_id, primary_id, account, record, status, *names in users:
-        flags = flags_of(account, record, status)
-        user_rows = index_rows(dict(zip(NAME_FIELDS, names, strict=True)), primary_id,
-                               identifiers.get(user_id, ()), emails.get(user_id, ()))
-        rows.extend((kind, term, key, user_id, tier, flags)
-                    for kind, term, tier, key in user_rows)
+        rows.extend(_user_rows(user_id, flags_of(account, record, status), names,
+                               (primary_id, *identifiers.get(user_id, ())), emails.get(user_id, ())))
     return rows
 
 
@@ -167,4 +175,5 @@ def index_new_users(users, identifiers, emails):
     USERS are tuples of USER_COLUMNS; IDENTIFIERS and EMAILS map a user id to its values.
     A new user has no rows yet, so nothing is read back (bench: "sync all new").
     """
-    insert_rows(_TABLE, _COLUMNS, sorted(set(_rows_of(users, identifiers, emails))))
+    # In key order: each insert lands beside the last one (bench: "sync all new").
+    insert_rows(_TABLE, _COLUMNS, sorted(_rows_of(users, identifiers, emails)))

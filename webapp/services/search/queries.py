@@ -1,8 +1,9 @@
 """The hand-written reads of the search index, each with the bench figure it buys.
 
-A NAME term's rows come in list order (sort key, then id) from the primary key, already
-free of duplicates: a page is read without sorting, and several words intersect their
-lookups by merging them. peewee would build each statement again on every keystroke of
+A query word is looked up by its first HEAD letters, the term of a NAME row, and a longer
+word is then matched against the row's words (LIKE '% smit%'). A term's rows come in list
+order (sort key, then id) from the primary key, one per user: a page is read without
+sorting, and several words intersect their lookups by merging them. peewee would build each statement again on every keystroke of
 a live search; written out, each is one string format.
 """
 
@@ -16,6 +17,7 @@ from webapp.services.search.index import (
     EXACT,
     FILTER_VALUES,
     FLAGS,
+    HEAD,
     IDENTIFIER,
     LAST_NAME,
     NAME,
@@ -69,18 +71,46 @@ def filter_sql(filters):
     return where, params
 
 
+def _pattern(word):
+    """Return the LIKE pattern of the NAME rows' words one of which starts with WORD."""
+    return f"% {word}%"
+
+
+def _word_where(word):
+    """Return the SQL condition and parameters of the NAME rows with a word starting with WORD.
+
+    A word of one letter (an initial, never the only word) spans every term it starts.
+    """
+    if len(word) < HEAD:
+        return f"kind = {NAME} AND term >= {db.param} AND term < {db.param}", [word, word + _ABOVE]
+    if len(word) == HEAD:
+        return f"kind = {NAME} AND term = {db.param}", [word]
+    return (f"kind = {NAME} AND term = {db.param} AND words LIKE {db.param}",
+            [word[:HEAD], _pattern(word)])
+
+
+def _last_tier(word):
+    """Return the SQL condition and parameters of WORD's matching rows in the last-name tier."""
+    if len(word) <= HEAD:
+        return f"tier = {LAST_NAME}", []
+    return f"last_words LIKE {db.param}", [_pattern(word)]
+
+
 def _word_sql(word, where, params):
     """Return the SQL and parameters of the users with a word starting with WORD."""
-    return (f"SELECT sort_key, user_id FROM search_entry WHERE kind = {NAME} "
-            f"AND term = {db.param}{where}", [word, *params])
+    match, match_params = _word_where(word)
+    return (f"SELECT sort_key, user_id FROM search_entry WHERE {match}{where}",
+            [*match_params, *params])
 
 
 def word_count(word, where, params):
     """Return (users, users in the last-name tier) with a word starting with WORD."""
     # Counted from the index alone (bench: "search: thousands (smith)").
-    count, tiers = _rows(f"SELECT count(*), sum(CASE WHEN tier = {LAST_NAME} THEN 1 ELSE 0 "
-                         f"END) FROM search_entry WHERE kind = {NAME} AND term = {db.param}"
-                         f"{where}", [word, *params])[0]
+    match, match_params = _word_where(word)
+    last, last_params = _last_tier(word)
+    count, tiers = _rows(f"SELECT count(*), sum(CASE WHEN {last} THEN 1 ELSE 0 END) "
+                         f"FROM search_entry WHERE {match}{where}",
+                         [*last_params, *match_params, *params])[0]
     return count, tiers or 0
 
 
@@ -91,15 +121,17 @@ def word_page(word, where, params, tiers, offset, limit):
     index order, which is list order, and the reading stops at the page's end
     (bench: "search: thousands, page 40, filtered", "search: surname prefix").
     """
+    match, match_params = _word_where(word)
+    last, last_params = _last_tier(word)
     rows = []
     for tier, skip in ((LAST_NAME, offset), (OTHER, max(0, offset - tiers))):
         if len(rows) >= limit or (tier == LAST_NAME and offset >= tiers):
             continue
         rows += _rows(
-            f"SELECT user_id, tier, sort_key FROM search_entry WHERE kind = {NAME} "
-            f"AND term = {db.param} AND tier = {tier}{where} ORDER BY sort_key, user_id "
+            f"SELECT user_id, {tier}, sort_key FROM search_entry WHERE {match} AND "
+            f"{'' if tier == LAST_NAME else 'NOT '}({last}){where} ORDER BY sort_key, user_id "
             f"LIMIT {db.param} OFFSET {db.param}",
-            [word, *params, limit - len(rows), skip],
+            [*match_params, *last_params, *params, limit - len(rows), skip],
         )
     return rows
 
@@ -117,17 +149,18 @@ def _with_word(word, user_ids):
     keep = set()
     for start in range(0, len(user_ids), CHUNK):
         chunk = user_ids[start : start + CHUNK]
+        match, match_params = _word_where(word)
         keep.update(r[0] for r in _rows(
-            f"SELECT user_id FROM search_entry WHERE kind = {NAME} AND term = {db.param} "
-            f"AND user_id IN ({marks(len(chunk))})", [word, *chunk]))
+            f"SELECT user_id FROM search_entry WHERE {match} "
+            f"AND user_id IN ({marks(len(chunk))})", [*match_params, *chunk]))
     return keep
 
 
 def words_match(words, where, params):
     """Return {user_id: (tier, sort key)} of users with a word starting with each of WORDS."""
     for word in words:
-        if not _rows(f"SELECT 1 FROM search_entry WHERE kind = {NAME} AND term = {db.param}"
-                     f"{where} LIMIT 1", [word, *params]):
+        sql, word_params = _word_sql(word, where, params)
+        if not _rows(f"{sql} LIMIT 1", word_params):
             return {}
     # Merge the longest (usually rarest) words' lookups, which come in user order; check
     # any further words per remaining user (bench: "search: two-word name",

@@ -1,5 +1,7 @@
 """Writing a chunk's plans with a few bulk statements, closed by the one write path."""
 
+import operator
+
 from peewee import chunked
 
 from webapp import db as database
@@ -123,5 +125,7 @@ def _insert(model, records):
         default = field.default
         defaults[field.name] = default() if callable(default) else default
     names = [f.name for f in fields]
+    # Picked in C from each record over the defaults (bench: "sync all new").
+    pick = operator.itemgetter(*names)
     queries.executemany(queries.insert_sql(model, names),
-                        [tuple([r[n] if n in r else defaults[n] for n in names]) for r in records])
+                        [pick({**defaults, **r}) for r in records])

@@ -80,19 +80,20 @@ def check_version(user, version, submitted):
         raise EditConflict(user, submitted)
 
 
-def _convert(field, raw, is_date, key, cleaned, errors):
-    """Store a checkbox or date value in CLEANED, or its error under KEY in ERRORS."""
+def _convert(field, raw, is_date, cleaned):
+    """Store a checkbox or date value in CLEANED; return its error, or None."""
     if not is_date:
         try:
             cleaned[field] = parse_flag(raw)
         except ValueError:
             # A checkbox sends "on" or nothing; anything else is not a tick.
             cleaned[field] = False
-        return
+        return None
     try:
         cleaned[field] = parse_date(raw)
     except ValueError:
-        errors[key] = "Enter a date as YYYY-MM-DD."
+        return "Enter a date as YYYY-MM-DD."
+    return None
 
 
 def _general_problem(field, text):
@@ -125,7 +126,9 @@ def clean_general(values, user=None):
         if field not in GENERAL_FIELDS:
             continue
         if field in BOOLEAN_FIELDS or field in DATE_FIELDS:
-            _convert(field, raw, field in DATE_FIELDS, field, cleaned, errors)
+            problem = _convert(field, raw, field in DATE_FIELDS, cleaned)
+            if problem:
+                errors[field] = problem
             continue
         text = "" if raw is None else str(raw).strip()
         if field == "rs_library" and text:
@@ -181,7 +184,9 @@ def _segment_fields(change, cleaned, errors):
             continue
         raw = change.values[field]
         if field in SEGMENT_BOOLEANS or field in SEGMENT_DATES:
-            _convert(field, raw, field in SEGMENT_DATES, change.key(field), cleaned, errors)
+            problem = _convert(field, raw, field in SEGMENT_DATES, cleaned)
+            if problem:
+                errors[change.key(field)] = problem
             continue
         text = "" if raw is None else str(raw).strip()
         limit = max_length(model, field)
