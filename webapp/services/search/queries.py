@@ -3,8 +3,9 @@
 A query word is looked up by its first HEAD letters, the term of a NAME row, and a longer
 word is then matched against the row's words (LIKE '% smit%'). A term's rows come in list
 order (sort key, then id) from the primary key, one per user: a page is read without
-sorting, and several words intersect their lookups by merging them. peewee would build each statement again on every keystroke of
-a live search; written out, each is one string format.
+sorting, and several words intersect their lookups by merging them. peewee would build
+each statement again on every keystroke of a live search; written out, each is one string
+format.
 """
 
 from webapp.db import db, marks
