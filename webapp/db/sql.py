@@ -37,13 +37,16 @@ def select_in(table, columns, column, values):
 PER_STATEMENT = 500
 
 
-def insert_rows(table, columns, rows, per_statement=PER_STATEMENT):
-    """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement."""
+def insert_rows(table, columns, rows, per_statement=PER_STATEMENT, *, scattered=False):
+    """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement.
+
+    SCATTERED rows land all over a wide key (the search index): SQLite then takes them one
+    by one with executemany, 20 % faster for 660,000 index rows, where rows appended to a
+    table (the history) go 40 % faster as statements of many rows.
+    """
     per_row = f"({marks(len(columns))})"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    if is_sqlite():
-        # sqlite3 binds each row in C; a statement of many rows is flattened in Python first
-        # (bench: "sync all new", the index's 650,000 rows 20% faster).
+    if scattered and is_sqlite():
         db.cursor().executemany(head + per_row, rows)
         return
     for start in range(0, len(rows), per_statement):

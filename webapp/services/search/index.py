@@ -158,7 +158,7 @@ def _write(chunk, wanted):
     present = set(map(tuple, select_in(_TABLE, _COLUMNS, "user_id", chunk)))
     wanted = set(wanted)
     delete_rows(_TABLE, _KEY, sorted(row[: len(_KEY)] for row in present - wanted))
-    insert_rows(_TABLE, _COLUMNS, sorted(wanted - present))
+    insert_rows(_TABLE, _COLUMNS, sorted(wanted - present), scattered=True)
 
 
 def index_users(user_ids):
@@ -176,4 +176,4 @@ def index_new_users(users, identifiers, emails):
     A new user has no rows yet, so nothing is read back (bench: "sync all new").
     """
     # In key order: each insert lands beside the last one (bench: "sync all new").
-    insert_rows(_TABLE, _COLUMNS, sorted(_rows_of(users, identifiers, emails)))
+    insert_rows(_TABLE, _COLUMNS, sorted(_rows_of(users, identifiers, emails)), scattered=True)
