@@ -148,9 +148,9 @@ def word_matches_among(word, where, params, user_ids):
 def _with_word(word, user_ids):
     """Return those of USER_IDS with a word starting with WORD, CHUNK ids a statement."""
     keep = set()
+    match, match_params = _word_where(word)
     for start in range(0, len(user_ids), CHUNK):
         chunk = user_ids[start : start + CHUNK]
-        match, match_params = _word_where(word)
         keep.update(r[0] for r in _rows(
             f"SELECT user_id FROM search_entry WHERE {match} "
             f"AND user_id IN ({marks(len(chunk))})", [*match_params, *chunk]))
