@@ -71,8 +71,12 @@ def test_validation_collects_every_error_and_stores_nothing(dbc):
     with pytest.raises(ValidationError) as err:
         save_user(user.id, version=1, actor=SYSTEM,
                   fields={"last_name": "", "expiry_date": "2030-02-30"},
-                  changes=[SegmentChange("emails", "add", {"address": "not-an-email"})])
-    assert set(err.value.errors) == {"last_name", "expiry_date", "emails.new.address"}
+                  changes=[SegmentChange("emails", "add", {"address": "not-an-email"}),
+                           SegmentChange("blocks", "add", {"block_type": "general",
+                                                           "expires_on": "2030-13-01"})])
+    assert set(err.value.errors) == {"last_name", "expiry_date", "emails.new.address",
+                                     "blocks.new.expires_on"}
+    assert err.value.errors["blocks.new.expires_on"] == "Enter a date as YYYY-MM-DD."
     assert User.get_by_id(user.id).last_name == "Old"
 
 

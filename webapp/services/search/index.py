@@ -61,9 +61,14 @@ def normalize(text):
     return (text if text.isascii() else unidecode(text)).lower().strip()
 
 
+def _clean(text):
+    """Return normalized TEXT without its control characters."""
+    return _CONTROL.sub("", text).strip() if _CONTROL.search(text) else text
+
+
 def fold(text):
     """Return TEXT folded for the search index: normalized, without control characters."""
-    return _CONTROL.sub("", normalize(text)).strip()
+    return _clean(normalize(text))
 
 
 def name_words(text):
@@ -86,11 +91,6 @@ def flags_of(account_type, record_type, status):
 def spaced(words):
     """Return WORDS as a NAME row holds them: sorted, each after a space (" ada lovelace")."""
     return "".join([f" {word}" for word in sorted(words)])
-
-
-def _clean(text):
-    """Return normalized TEXT without control characters (fold, once normalized)."""
-    return _CONTROL.sub("", text).strip() if _CONTROL.search(text) else text
 
 
 def _user_rows(user_id, flags, names, values, emails):
