@@ -73,6 +73,9 @@ def test_internal_edit_then_save_with_htmx(login_as, patrons, htmx_client):
     assert response.status_code == 200
     assert b"Inman-Smith" in response.data and b'name="last_name"' not in response.data
     assert b"Saved." in response.data  # the message swapped out of band
+    # The record's heading follows the saved name at once, swapped out of band too.
+    header = response.get_data(as_text=True).split('id="record-header"')[1].split("</h1>")[0]
+    assert 'hx-swap-oob="true"' in header and "Inman-Smith" in header
     saved = user(uid)
     assert (saved.last_name, saved.user_group, saved.version) == ("Inman-Smith", "Faculty", 2)
     assert ("Last name", "Inman", "Inman-Smith", MANAGER) in history_of(uid)

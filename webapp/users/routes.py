@@ -103,8 +103,9 @@ def _editable_values(user, opened):
 
 
 def render_tab(user, tab, status=200, **extra):
-    """Render the whole page, or only the tabs area for an HTMX request."""
-    return render("users/details.html", "users/_tabs.html", status, **_context(user, tab, **extra))
+    """Render the whole page, or for an HTMX request the tabs area and the record's header."""
+    return render("users/details.html", "users/_tabs_fragment.html", status,
+                  **_context(user, tab, **extra))
 
 
 def _version():
