@@ -90,16 +90,6 @@ def update_sql(model, columns):
     return f"UPDATE {quoted(model._meta.table_name)} SET {sets} WHERE {column(model, 'id')} = {db.param}"
 
 
-def insert_sql(model, names):
-    """Return 'INSERT INTO table (…) VALUES (?, …)' of the fields NAMES, for executemany.
-
-    Values go to the driver as they are: building insert_many's statement and converting
-    every value through its field costs more than the insert (the "all new" figure).
-    """
-    columns = ", ".join(column(model, n) for n in names)
-    return f"INSERT INTO {quoted(model._meta.table_name)} ({columns}) VALUES ({marks(len(names))})"
-
-
 def remember_sql():
     """Return the upsert of a row's fingerprint and the user's version, for executemany.
 

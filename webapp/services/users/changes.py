@@ -9,6 +9,7 @@ emails changed. So no writer can forget the version, the history or the index.
 
 from peewee import chunked
 
+from webapp.db import db, marks
 from webapp.db.sql import insert_rows
 from webapp.models import History, User
 from webapp.services import search
@@ -27,9 +28,13 @@ def record_changes(changes, *, actor, via, at, reindex=()):
     entries must be rebuilt. Call inside the change's transaction.
     """
     changed = [user_id for user_id, log in changes.items() if log]
+    # Written out: peewee builds a 500-value IN list slower than the database runs it
+    # (bench: "sync all new").
+    user, p = f"{db.quote[0]}{User._meta.table_name}{db.quote[1]}", db.param
+    stamp = User.modified_at.db_value(at)
     for ids in chunked(changed, CHUNK):
-        (User.update(version=User.version + 1, modified_at=at, modified_by=actor)
-         .where(User.id.in_(ids)).execute())
+        db.execute_sql(f"UPDATE {user} SET version = version + 1, modified_at = {p}, "
+                       f"modified_by = {p} WHERE id IN ({marks(len(ids))})", [stamp, actor, *ids])
     # Plain rows: insert_many's statement building costs more than the sync it records
     # (bench "sync changed", 20,000 rows: 21x raw executemany with it, 10x without).
     at_value = History.at.db_value(at)
