@@ -8,6 +8,7 @@ user's sort key and filter flags, so counting and ordering thousands of matches 
 visits the user table.
 """
 
+import functools
 import re
 
 from peewee import chunked
@@ -62,8 +63,8 @@ def normalize(text):
 
 
 def _clean(text):
-    """Return normalized TEXT without its control characters."""
-    return _CONTROL.sub("", text).strip() if _CONTROL.search(text) else text
+    """Return normalized TEXT (ASCII, so printable unless it holds one) without its control characters."""
+    return text if text.isprintable() else _CONTROL.sub("", text).strip()
 
 
 def fold(text):
@@ -82,6 +83,7 @@ def email_word(address):
     return match.group() if match else ""
 
 
+@functools.cache
 def flags_of(account_type, record_type, status):
     """Return the filter flags of a user with these values."""
     values = {"account_type": account_type, "record_type": record_type, "status": status}
@@ -90,6 +92,8 @@ def flags_of(account_type, record_type, status):
 
 def spaced(words):
     """Return WORDS as a NAME row holds them: sorted, each after a space (" ada lovelace")."""
+    if len(words) == 1:
+        return f" {words[0]}"
     return "".join([f" {word}" for word in sorted(words)])
 
 
@@ -97,21 +101,24 @@ def _user_rows(user_id, flags, names, values, emails):
     """Return the search_entry rows, as column tuples, of one user.
 
     NAMES are the values of NAME_FIELDS in order; VALUES the primary identifier and the
-    other identifiers; EMAILS the addresses. Each text is folded once (bench: "sync all new").
+    other identifiers; EMAILS the addresses. The names are folded as one text, each other
+    text once (bench: "sync all new").
     """
-    folded = [normalize(name) for name in names]
-    last = folded[_PREF_LAST] if names[_PREF_LAST] else folded[_LAST]
-    first = folded[_PREF_FIRST] if names[_PREF_FIRST] else folded[_FIRST]
-    key = f"{_clean(last)}\x1f{_clean(first)}"
+    last = normalize(names[_PREF_LAST] or names[_LAST])
+    key = f"{_clean(last)}\x1f{fold(names[_PREF_FIRST] or names[_FIRST])}"
+    email_terms = [fold(address) for address in emails]
+    words = set(WORD.findall(normalize(" ".join(names))))
+    words.update(match.group() for match in map(WORD.match, email_terms) if match)
     last_words = set(WORD.findall(last))
-    email_terms = [_clean(normalize(address)) for address in emails]
     heads = {}
-    for word in {word for name in folded for word in WORD.findall(name)}.union(
-            match.group() for match in map(WORD.match, email_terms) if match):
-        heads.setdefault(word[:HEAD], set()).add(word)
-    rows = [(NAME, head, key, user_id, LAST_NAME if group & last_words else OTHER, flags,
-             spaced(group), spaced(group & last_words)) for head, group in heads.items()]
-    terms = {(IDENTIFIER, _clean(normalize(value))) for value in values}
+    for word in words:
+        heads.setdefault(word[:HEAD], []).append(word)
+    rows = []
+    for head, group in heads.items():
+        in_last = [word for word in group if word in last_words]
+        rows.append((NAME, head, key, user_id, LAST_NAME if in_last else OTHER, flags,
+                     spaced(group), spaced(in_last) if in_last else ""))
+    terms = {(IDENTIFIER, fold(value)) for value in values}
     terms.update((EMAIL, term) for term in email_terms)
     rows.extend((kind, term, key, user_id, OTHER, flags, "", "") for kind, term in terms if term)
     return rows
@@ -125,20 +132,8 @@ def _by_user(rows):
     return found
 
 
-# The user columns an index row is made of, in the order _rows_of takes them.
+# The user columns an index row is made of, in the order _wanted_rows takes them.
 USER_COLUMNS = ("id", "primary_id", "account_type", "record_type", "status", *NAME_FIELDS)
-
-
-def _rows_of(users, identifiers, emails):
-    """Return the search_entry rows, as column tuples, of USERS (tuples of USER_COLUMNS).
-
-    IDENTIFIERS and EMAILS map a user id to that user's identifier values and addresses.
-    """
-    rows = []
-    for user_id, primary_id, account, record, status, *names in users:
-        rows.extend(_user_rows(user_id, flags_of(account, record, status), names,
-                               (primary_id, *identifiers.get(user_id, ())), emails.get(user_id, ())))
-    return rows
 
 
 def _wanted_rows(chunk):
@@ -146,8 +141,12 @@ def _wanted_rows(chunk):
     identifiers = _by_user(select_in(Identifier._meta.table_name, ("user_id", "value"),
                                      "user_id", chunk))
     emails = _by_user(select_in(Email._meta.table_name, ("user_id", "address"), "user_id", chunk))
-    return _rows_of(select_in(f'"{User._meta.table_name}"', USER_COLUMNS, "id", chunk),
-                    identifiers, emails)
+    rows = []
+    for user_id, primary_id, account, record, status, *names in select_in(
+            f'"{User._meta.table_name}"', USER_COLUMNS, "id", chunk):
+        rows.extend(_user_rows(user_id, flags_of(account, record, status), names,
+                               (primary_id, *identifiers.get(user_id, ())), emails.get(user_id, ())))
+    return rows
 
 
 def _write(chunk, wanted):
@@ -169,11 +168,14 @@ def index_users(user_ids):
         _write(chunk, _wanted_rows(chunk))
 
 
-def index_new_users(users, identifiers, emails):
+def index_new_users(users):
     """Write the search index of users created in this transaction, from what was written.
 
-    USERS are tuples of USER_COLUMNS; IDENTIFIERS and EMAILS map a user id to its values.
-    A new user has no rows yet, so nothing is read back (bench: "sync all new").
+    USERS are (user_id, account type, record type, status, names in NAME_FIELDS' order,
+    identifier values with the primary one first, email addresses). A new user has no rows
+    yet, so nothing is read back (bench: "sync all new").
     """
-    # In key order: each insert lands beside the last one (bench: "sync all new").
-    insert_rows(_TABLE, _COLUMNS, sorted(_rows_of(users, identifiers, emails)), scattered=True)
+    rows = []
+    for user_id, account, record, status, names, values, emails in users:
+        rows.extend(_user_rows(user_id, flags_of(account, record, status), names, values, emails))
+    insert_rows(_TABLE, _COLUMNS, rows, scattered=True)
