@@ -1,5 +1,7 @@
 """The few hand-written SQL helpers shared across services, each with the figure it buys."""
 
+from itertools import chain
+
 from webapp.db.base import db, is_sqlite
 
 # SQL of the reads every page runs, keyed by name and database kind: peewee would
@@ -51,8 +53,7 @@ def insert_rows(table, columns, rows, per_statement=PER_STATEMENT, *, scattered=
         return
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
-        db.execute_sql(head + ", ".join([per_row] * len(part)),
-                       [value for row in part for value in row])
+        db.execute_sql(head + ", ".join([per_row] * len(part)), list(chain.from_iterable(part)))
 
 
 def executemany(sql, rows):

@@ -31,7 +31,7 @@ from webapp.services.sync.rows import (
     stored_text,
 )
 from webapp.services.sync.stored import KEY_MAKERS, StoredSegment, as_sent
-from webapp.services.users import SegmentChange, clean_general, clean_segment
+from webapp.services.users import clean_general, segment_problems
 
 # Fields whose change rebuilds the user's search entries.
 INDEXED = frozenset(search.NAME_FIELDS) | {"primary_id"}
@@ -347,18 +347,18 @@ def _clean_segments(plan, kind, items, added):
     _check_preferred(plan, kind, items)
     cleaned = []
     for item in added:
-        values = dict(item.values)
+        values = item.values
         if kind == "identifiers":
             # Its uniqueness is checked for the whole chunk at once (check_claims).
+            values = {"id_type": "", **values}
             value = values.pop("value", "")
-            values.setdefault("id_type", "")
             _check_identifier(value, item.where["value"], plan.errors, model=Identifier,
                               field="value", label=SEGMENT_FIELDS[kind]["value"])
-        action = "update" if kind == "identifiers" else "add"
-        try:
-            result = clean_segment(SegmentChange(kind, action, values))
-        except ValidationError as exc:
-            plan.errors.extend(_errors_of(exc, item.where))
+        # An identifier's value is checked above: it is not required of the rest.
+        result, problems = segment_problems(kind, values, adding=kind != "identifiers")
+        if problems:
+            plan.errors.extend(f"{item.where.get(field, field)}: {message}"
+                               for field, message in problems.items())
             continue
         if kind == "identifiers":
             result["value"] = value

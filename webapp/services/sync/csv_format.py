@@ -150,7 +150,7 @@ class CsvLayout:
             ext = shown(cells[self.external_id].strip()) if len(cells) > self.external_id else ""
             return Row(line, ext, errors=[f"The row has {len(cells)} values; the header has "
                                           f"{self.width}."])
-        cells = [c.strip() for c in cells]
+        cells = list(map(str.strip, cells))
         # Most records are printable ASCII throughout: one check of them all is enough.
         errors = [] if plain("".join(cells)) else self.checked(cells)
         row = Row(line, cells[self.external_id], dict(zip(self.names, self.values(cells), strict=True)),

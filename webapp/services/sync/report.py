@@ -49,7 +49,8 @@ class Tally:
         row = plan.row
         self.digest.update(repr((plan.action, row.external_id, plan.user_id, plan.log)).encode())
         self.diffs_total += 1
-        name = user_name(plan.user, row)
+        # The name is shown only in the lists a report keeps.
+        name = user_name(plan.user, row) if len(self.diffs) < KEEP_DIFFS or plan.overwritten else ""
         if len(self.diffs) < KEEP_DIFFS:
             changes = created_values(plan) if plan.user is None else plan.log
             entry = {"action": plan.action, "external_id": row.external_id, "user_id": plan.user_id,

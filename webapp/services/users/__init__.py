@@ -24,6 +24,7 @@ from webapp.services.users.validation import (
     clean_general,
     clean_segment,
     identifier_taken,
+    segment_problems,
 )
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "release_field",
     "require_edit",
     "save_user",
+    "segment_problems",
     "segments",
     "set_password",
 ]
