@@ -39,21 +39,29 @@ def select_in(table, columns, column, values):
 PER_STATEMENT = 500
 
 
-def insert_rows(table, columns, rows, per_statement=PER_STATEMENT, *, scattered=False):
+def insert_rows(table, columns, rows, per_statement=PER_STATEMENT, *, scattered=False, returning=None):
     """Insert ROWS (tuples in COLUMNS' order) into TABLE, PER_STATEMENT rows a statement.
 
     SCATTERED rows land all over a wide key (the search index): SQLite then takes them one
     by one with executemany, 20 % faster for 660,000 index rows, where rows appended to a
-    table (the history) go 40 % faster as statements of many rows.
+    table (the history, users, segments) go 25 to 40 % faster as statements of many rows.
+    RETURNING names columns of the inserted rows to return, in no particular order
+    (not with SCATTERED).
     """
     per_row = f"({marks(len(columns))})"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     if scattered and is_sqlite():
         db.cursor().executemany(head + per_row, rows)
-        return
+        return None
+    tail = f" RETURNING {', '.join(returning)}" if returning else ""
+    found = []
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
-        db.execute_sql(head + ", ".join([per_row] * len(part)), list(chain.from_iterable(part)))
+        cursor = db.execute_sql(head + ", ".join([per_row] * len(part)) + tail,
+                                list(chain.from_iterable(part)))
+        if returning:
+            found.extend(cursor.fetchall())
+    return found
 
 
 def executemany(sql, rows):

@@ -208,7 +208,8 @@ def _clean_fields(plan, wanted):
     """Return WANTED cleaned by the user service's rules; add any errors to PLAN."""
     if not wanted:
         return {}
-    values = {f: t for f, t in wanted.items() if f != "primary_id"}
+    values = dict(wanted)
+    values.pop("primary_id", None)
     user = plan.user
     context = None
     if user is not None and ("expiry_date" in values or "purge_date" in values):

@@ -87,18 +87,19 @@ class Writer:
         common = {"segment": "external", "edited_locally": False}
         if kind == "notes":
             common.update(created_by=self.actor.name, created_at=self.stamp)
-        _insert(model, ({**values, "user": plan.user_id} for plan in plans
-                        for values in plan.add_segments.get(kind, ())), common)
+        table = _Table(model, common)
+        table.insert([table.pick({**table.base, **values, "user": plan.user_id}) for plan in plans
+                      for values in plan.add_segments.get(kind, ())])
 
     def _create_users(self, plans):
         """Insert the users the file brings and learn their ids."""
         when, actor = self.stamp, self.actor.name
         # Version 0: record_changes raises it to 1 with the "created" history entry.
-        _insert(User, ({**plan.fields, "external_id": plan.row.external_id} for plan in plans),
-                dict(NEW_USER, source=self.source, last_synced_at=when, created_at=when,
-                     created_by=actor, modified_at=when, modified_by=actor, version=0))
-        ids = dict(queries.select_in(User, ("external_id", "id"), "external_id",
-                                     [p.row.external_id for p in plans], equal=("source", self.source)))
+        table = _Table(User, dict(NEW_USER, source=self.source, last_synced_at=when, created_at=when,
+                                  created_by=actor, modified_at=when, modified_by=actor, version=0))
+        base, pick = table.base, table.pick
+        ids = dict(table.insert([pick({**base, **plan.fields, "external_id": plan.row.external_id})
+                                 for plan in plans], returning=("external_id", "id")))
         for plan in plans:
             plan.user = {"id": ids[plan.row.external_id]}
 
@@ -116,18 +117,28 @@ class Writer:
             for p in plans)
 
 
-def _insert(model, records, common=None):
-    """Insert RECORDS (dicts of field -> value, over COMMON and the model's defaults) in bulk."""
-    fields = [f for f in model._meta.sorted_fields if not f.primary_key]
-    base = {}
-    for field in fields:
-        default = field.default
-        base[field.name] = default() if callable(default) else default
-    base.update(common or {})
-    # Picked in C from each record over the defaults (bench: "sync all new"), and sent as
-    # statements of many rows: 25 to 40 % faster than one by one for rows appended to a table.
-    pick = operator.itemgetter(*[f.name for f in fields])
-    rows = [pick({**base, **r}) for r in records]
-    if rows:
-        insert_rows(queries.quoted(model._meta.table_name),
-                    [queries.quoted(f.column_name) for f in fields], rows)
+class _Table:
+    """Rows of MODEL to insert in bulk: picked from dicts over its defaults and COMMON values."""
+
+    def __init__(self, model, common):
+        """Work out MODEL's columns and the values a row has unless it says otherwise."""
+        self.model = model
+        self.fields = [f for f in model._meta.sorted_fields if not f.primary_key]
+        self.base = {}
+        for field in self.fields:
+            default = field.default
+            self.base[field.name] = default() if callable(default) else default
+        self.base.update(common)
+        # A row is picked in C from one merged dict (bench: "sync all new").
+        self.pick = operator.itemgetter(*[f.name for f in self.fields])
+
+    def insert(self, rows, returning=None):
+        """Insert ROWS (picked tuples); return the RETURNING columns of each, in no particular order.
+
+        Statements of many rows: 25 to 40 % faster than one by one for rows appended to a table.
+        """
+        if not rows:
+            return []
+        return insert_rows(queries.quoted(self.model._meta.table_name),
+                           [queries.quoted(f.column_name) for f in self.fields], rows,
+                           returning=returning and [queries.column(self.model, n) for n in returning])

@@ -96,17 +96,31 @@ def _convert(field, raw, is_date, cleaned):
     return None
 
 
-def _general_problem(field, text):
-    """Return the error of a general text FIELD holding TEXT, or None."""
-    if field in REQUIRED and not text:
-        return f"{LABELS[field]} is required."
-    limit = max_length(User, field)
+# The choices of a general field offered as a list, and the message for any other value.
+_CHOICES = {"user_group": (USER_GROUPS, "Choose a user group from the list."),
+            "status": (STATUSES, "Choose active or inactive.")}
+
+
+@functools.cache
+def _general_rules():
+    """Return {field: (date | flag | None, required label, length limit, choices, message)}.
+
+    Worked out once: a first load checks a million values (bench: "sync all new").
+    """
+    return {field: ("date" if field in DATE_FIELDS else "flag" if field in BOOLEAN_FIELDS else None,
+                    LABELS[field] if field in REQUIRED else None, max_length(User, field),
+                    *_CHOICES.get(field, (None, None)))
+            for field in GENERAL_FIELDS}
+
+
+def _general_problem(text, required, limit, choices, message):
+    """Return the error of a general text field holding TEXT under its rule, or None."""
+    if required and not text:
+        return f"{required} is required."
     if len(text) > limit:
         return f"Use at most {limit} characters."
-    if field == "user_group" and text not in USER_GROUPS:
-        return "Choose a user group from the list."
-    if field == "status" and text not in STATUSES:
-        return "Choose active or inactive."
+    if choices and text not in choices:
+        return message
     return None
 
 
@@ -122,11 +136,13 @@ def _library(text, cleaned, errors):
 def clean_general(values, user=None):
     """Return VALUES (strings) converted for storage, or raise ValidationError with every error."""
     errors, cleaned = {}, {}
+    rules = _general_rules()
     for field, raw in values.items():
-        if field not in GENERAL_FIELDS:
+        rule = rules.get(field)
+        if rule is None:
             continue
-        if field in BOOLEAN_FIELDS or field in DATE_FIELDS:
-            problem = _convert(field, raw, field in DATE_FIELDS, cleaned)
+        if rule[0]:
+            problem = _convert(field, raw, rule[0] == "date", cleaned)
             if problem:
                 errors[field] = problem
             continue
@@ -134,7 +150,7 @@ def clean_general(values, user=None):
         if field == "rs_library" and text:
             _library(text, cleaned, errors)
             continue
-        problem = _general_problem(field, text)
+        problem = _general_problem(text, *rule[1:])
         if problem:
             errors[field] = problem
         elif field == "rs_library":
