@@ -4,6 +4,7 @@ import base64
 import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,18 @@ class Slapd:
             self.process.kill()
             self.process.wait(10)
 
+    def pause(self):
+        """Stop slapd with SIGSTOP: it still accepts connections and answers nothing.
+
+        The stop takes effect when the kernel next schedules slapd: wait until it has.
+        """
+        os.kill(self.process.pid, signal.SIGSTOP)
+        wait_until(lambda: _state(self.process.pid) == "T", what="slapd stopped")
+
+    def resume(self):
+        """Let a paused slapd run again (SIGCONT)."""
+        os.kill(self.process.pid, signal.SIGCONT)
+
     def stop(self):
         """Stop slapd cleanly (SIGTERM), killing it if it does not exit within 10 s."""
         if self.alive():
@@ -122,6 +135,12 @@ class Slapd:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def _state(pid):
+    """Return the state letter of process PID ("T" once a SIGSTOP has stopped it)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
 
 
 def _pid_in(path):
