@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.services import ValidationError
-from webapp.services.text import LINE, LINES, NAME, SECRET, UnsafeText, clean, rule_of, shown
+from webapp.services.text import LINE, LINES, NAME, SECRET, UnsafeText, clean, rule_of, shown, taken_as_is
 
 REFUSED_EVERYWHERE = "\x00\x01\x07\x08\x0b\x0c\x1b\x7f\x80\x85\x9f\ud800\udfff\ufffd"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -107,3 +107,32 @@ def test_clean_text_or_one_error_for_any_text(text, field):
 @given(text=TEXT)
 def test_shown_text_is_always_printable(text):
     assert shown(text).isprintable()
+
+
+ACCENTS = "Ae\u0301\u0308\u00e9\u200b"
+CELLS = st.lists(st.one_of(st.text(st.characters(exclude_categories=())),
+                           st.text(st.sampled_from(REFUSED_EVERYWHERE + BIDI + "\t\n\r " + ACCENTS),
+                                   max_size=12)),
+                 max_size=6)
+
+
+@settings(max_examples=200)
+@given(cells=CELLS)
+def test_a_record_taken_as_is_is_taken_as_is_by_every_rule_cell_by_cell(cells):
+    # A sync file's record is checked whole: what passes must be what each cell check keeps.
+    joined = " ".join(cells)
+    assert unicodedata.is_normalized("NFC", joined) == all(unicodedata.is_normalized("NFC", c) for c in cells)
+    if taken_as_is(joined):
+        for cell in cells:
+            for rule in (LINE, LINES, NAME, SECRET):
+                assert clean(cell, "field", rule) == cell
+
+
+@pytest.mark.parametrize("char", REFUSED_EVERYWHERE + BIDI + "\t\n\r")
+def test_a_record_with_any_refused_character_is_checked_cell_by_cell(char):
+    assert not taken_as_is(f"Zoë Müller {char}x")
+
+
+def test_a_record_of_composed_accented_names_is_taken_as_is_and_a_decomposed_one_is_not():
+    assert taken_as_is("S01 Zoë Müller García 李小龙")
+    assert not taken_as_is("S01 Zoe\u0308 Müller")

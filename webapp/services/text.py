@@ -73,6 +73,16 @@ def plain(value):
     return value.isascii() and value.isprintable()
 
 
+def taken_as_is(text):
+    """Tell whether every rule takes TEXT as it is: nothing that any of them refuses, and NFC.
+
+    What a rule refuses is unprintable, but for U+FFFD. For values joined by spaces: NFC
+    never composes across a space, so the joined text is NFC exactly when each value is.
+    """
+    return text.isprintable() and "\ufffd" not in text and (
+        text.isascii() or unicodedata.is_normalized("NFC", text))
+
+
 def clean(value, field, rule=None):
     """Return VALUE normalized to NFC, or raise UnsafeText naming FIELD and the reason.
 
