@@ -97,19 +97,27 @@ def spaced(words):
     return "".join([f" {word}" for word in sorted(words)])
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _name(text):
+    """Return (folded, words) of one name: names repeat across users, each is folded once."""
+    normalized = normalize(text)
+    return _clean(normalized), frozenset(WORD.findall(normalized))
+
+
 def _user_rows(user_id, flags, names, values, emails):
     """Return the search_entry rows, as column tuples, of one user.
 
     NAMES are the values of NAME_FIELDS in order; VALUES the primary identifier and the
-    other identifiers; EMAILS the addresses. The names are folded as one text, each other
-    text once (bench: "sync all new").
+    other identifiers; EMAILS the addresses. Each name is folded once for all users who
+    bear it, each other text once (bench: "sync all new").
     """
-    last = normalize(names[_PREF_LAST] or names[_LAST])
-    key = f"{_clean(last)}\x1f{fold(names[_PREF_FIRST] or names[_FIRST])}"
+    parts = [_name(name) for name in names]
+    last, last_words = parts[_PREF_LAST if names[_PREF_LAST] else _LAST]
+    first = parts[_PREF_FIRST if names[_PREF_FIRST] else _FIRST][0]
+    key = f"{last}\x1f{first}"
     email_terms = [fold(address) for address in emails]
-    words = set(WORD.findall(normalize(" ".join(names))))
+    words = set().union(*[words for _, words in parts])
     words.update(match.group() for match in map(WORD.match, email_terms) if match)
-    last_words = set(WORD.findall(last))
     heads = {}
     for word in words:
         heads.setdefault(word[:HEAD], []).append(word)

@@ -109,12 +109,15 @@ class Writer:
             return
         status = User.status.default
         account, record = NEW_USER["account_type"], NEW_USER["record_type"]
-        search.index_new_users(
-            (p.user_id, account, record, p.fields.get("status") or status,
-             [p.fields.get(f) or "" for f in search.NAME_FIELDS],
-             [p.fields["primary_id"], *(v["value"] for v in p.add_segments.get("identifiers", ()))],
-             [v["address"] for v in p.add_segments.get("emails", ())])
-            for p in plans)
+        names, blank = search.NAME_FIELDS, [""] * len(search.NAME_FIELDS)
+        users = []
+        for plan in plans:
+            fields, added = plan.fields, plan.add_segments
+            users.append((plan.user["id"], account, record, fields.get("status") or status,
+                          list(map(fields.get, names, blank)),
+                          [fields["primary_id"], *[v["value"] for v in added.get("identifiers", ())]],
+                          [v["address"] for v in added.get("emails", ())]))
+        search.index_new_users(users)
 
 
 class _Table:
