@@ -23,6 +23,7 @@ def test_check_of_a_sound_database(app):
     assert f"schema: {newest} (up to date)" in result.output
     assert ("integrity: ok" if is_sqlite() else "integrity: not applicable") in result.output
     assert "interrupted runs: 0" in result.output
+    assert "search entries of no user: 0" in result.output
     assert "sign_in_log" in result.output and "all is well" in result.output
 
 
@@ -46,3 +47,17 @@ def test_check_fails_when_integrity_fails(app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["check"])
     assert result.exit_code == 1
     assert "integrity check failed" in result.output
+
+
+def test_check_removes_search_entries_whose_user_is_gone(app):
+    # The trigger of migration 0013 removes them with their user; a raw write could leave some.
+    with db.connection_context(), db.atomic():
+        db.execute_sql("INSERT INTO search_entry (kind, term, user_id, tier, sort_key, flags) "
+                       "VALUES (0, 'zz', 999999, 2, 'zz', 0)")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["check"])
+    assert first.exit_code == 1
+    assert "search entries of no user: 1" in first.output
+    assert "1 search entries belonged to no user; now removed" in first.output
+    again = runner.invoke(args=["check"])
+    assert again.exit_code == 0 and "search entries of no user: 0" in again.output

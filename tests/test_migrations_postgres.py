@@ -27,3 +27,25 @@ def test_db_upgrade_on_empty_and_up_to_date_postgresql(postgres_url, tmp_path):
     check = runner.invoke(args=["check"])
     assert check.exit_code == 0, check.output
     assert "integrity: not applicable" in check.output
+
+
+def _search_entry_foreign_keys():
+    return db.execute_sql("SELECT count(*) FROM pg_constraint WHERE conrelid = 'search_entry'::regclass "
+                          "AND contype = 'f'").fetchone()[0]
+
+
+def test_migration_0013_drops_the_search_entry_key_and_brings_it_back(postgres_url, tmp_path):
+    from playhouse.migrations import Runner
+
+    create_app(app_config(postgres_url), instance_path=tmp_path / "instance")
+    with db.connection_context():
+        runner = Runner(db.obj, str(MIGRATIONS_DIR))
+        runner.up()
+        assert _search_entry_foreign_keys() == 0
+        runner.down(target="0013_search_entry_derived")
+        assert _search_entry_foreign_keys() == 1
+        runner.up()
+        assert _search_entry_foreign_keys() == 0
+        triggers = {r[0] for r in db.execute_sql(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = '\"user\"'::regclass").fetchall()}
+        assert {"search_entry_flags", "search_entry_user_deleted"} <= triggers

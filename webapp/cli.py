@@ -132,7 +132,8 @@ def serve(host, port, workers, threads):
 
 @click.command("check")
 def check():
-    """Report schema version, pending migrations, integrity, interrupted runs and table sizes.
+    """Report schema version, pending migrations, integrity, interrupted runs, orphaned
+    search entries and table sizes.
 
     Exit status: 0 when all is well, 1 when something needs attention.
     """
@@ -147,6 +148,7 @@ def check():
     click.echo(f"interrupted runs: {len(health.interrupted)}"
                + "".join("\n" + shown(f"  run {run.id} ({run.source}, {run.filename}, "
                                        f"{run.at:%Y-%m-%d %H:%M} UTC)") for run in health.interrupted))
+    click.echo(f"search entries of no user: {health.orphaned_entries:,}")
     click.echo("tables (rows):")
     for table, rows in health.tables.items():
         click.echo(f"  {table:<24}{rows:>12,}")

@@ -303,6 +303,55 @@ def test_migration_0012_rewrites_name_rows_as_the_indexer_writes_them(tmp_path):
         assert db.execute_sql(rows).fetchall() == before
 
 
+def _entries_of(user_id):
+    return db.execute_sql("SELECT count(*) FROM search_entry WHERE user_id = " + db.param,
+                          [user_id]).fetchone()[0]
+
+
+def test_a_deleted_users_search_entries_go_with_it(dbc):
+    kept = make_user("KEEP1", "Kim", "Kept", identifiers=["KK-1"], emails=["kim@example.edu"])
+    gone = make_user("GONE1", "Gus", "Gone", identifiers=["GG-1"], emails=["gus@example.edu"])
+    assert _entries_of(gone.id) >= 4
+    with db.atomic():
+        for model in (Email, Identifier):
+            model.delete().where(model.user == gone.id).execute()
+        User.delete().where(User.id == gone.id).execute()
+    assert _entries_of(gone.id) == 0
+    assert found("gone") == [] and found("gg-1") == []
+    assert found("kept") == ["KEEP1"] and _entries_of(kept.id) >= 4
+
+
+def test_migration_0013_keeps_every_row_and_moves_the_cascade_to_a_trigger(tmp_path):
+    from webapp import create_app
+
+    create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite'}",
+                "SECRET_KEY": "test"}, instance_path=tmp_path / "instance")
+    rows = "SELECT * FROM search_entry ORDER BY 1, 2, 3, 4"
+    with db.connection_context():
+        runner = Runner(db.obj, str(MIGRATIONS_DIR))
+        runner.up(target="0012_search_entry_words")
+        zoe = make_user("OLD3", "Zoë", "Smith", emails=["zs@example.edu"], identifiers=["Z-3"])
+        make_user("OLD4", "Ann", "Other")
+        before = db.execute_sql(rows).fetchall()
+        assert db.execute_sql("PRAGMA foreign_key_list(search_entry)").fetchall()
+        runner.up()
+        assert db.execute_sql(rows).fetchall() == before
+        assert db.execute_sql("PRAGMA foreign_key_list(search_entry)").fetchall() == []
+        # The filter flags still follow the user (its trigger was made again).
+        with db.atomic():
+            User.update(status="inactive").where(User.id == zoe.id).execute()
+        assert found("smith", filters={"status": "inactive"}) == ["OLD3"]
+        runner.down(target="0013_search_entry_derived")
+        assert db.execute_sql("PRAGMA foreign_key_list(search_entry)").fetchall()
+        assert len(db.execute_sql(rows).fetchall()) == len(before)
+        runner.up()
+        with db.atomic():
+            Email.delete().where(Email.user == zoe.id).execute()
+            Identifier.delete().where(Identifier.user == zoe.id).execute()
+            User.delete().where(User.id == zoe.id).execute()
+        assert _entries_of(zoe.id) == 0 and found("other") == ["OLD4"]
+
+
 # The property: whatever is typed, the search never fails and finds exactly what a plain
 # scan over every user finds.
 

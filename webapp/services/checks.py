@@ -17,6 +17,7 @@ class Health:
     integrity: str | None  # "ok", SQLite's complaint, or None where it does not apply
     interrupted_now: list
     interrupted: list
+    orphaned_entries: int  # search entries of users who are gone, removed by the check
     tables: dict
     problems: list
 
@@ -45,6 +46,16 @@ def table_sizes():
     return sizes
 
 
+def remove_orphaned_entries():
+    """Delete the search entries whose user is gone; return how many there were.
+
+    A trigger removes a deleted user's entries (migration 0013): any left come from a
+    write that bypassed it. The entries are derived data, never shown without their user.
+    """
+    return db.execute_sql('DELETE FROM search_entry WHERE NOT EXISTS '
+                          '(SELECT 1 FROM "user" u WHERE u.id = search_entry.user_id)').rowcount
+
+
 def check():
     """Examine the database, mark runs whose process died as interrupted, and report."""
     schema, pending = migration_status()
@@ -60,6 +71,10 @@ def check():
         problems.append(f"{len(interrupted_now)} run(s) had died while marked running; "
                         "now marked interrupted (nothing of them was applied)")
     interrupted = jobs.interrupted_runs() if not pending else []
+    with db.atomic():
+        orphaned = remove_orphaned_entries() if not pending else 0
+    if orphaned:
+        problems.append(f"{orphaned:,} search entries belonged to no user; now removed")
     return Health(schema=schema, pending=pending, integrity=verdict,
                   interrupted_now=interrupted_now, interrupted=interrupted,
-                  tables=table_sizes(), problems=problems)
+                  orphaned_entries=orphaned, tables=table_sizes(), problems=problems)
