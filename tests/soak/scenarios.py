@@ -106,26 +106,43 @@ def kill_server(server, size):
     return figures, losses
 
 
+def _spawn_recorded(server, path):
+    """Start `sync-users PATH` and return its Popen once its run is recorded (or it ended)."""
+    before = verify.newest_run(server)
+    process = server.spawn("sync-users", str(path), "--source", verify.SOURCE, "--show", "0")
+    deadline = time.monotonic() + 120
+    while (process.poll() is None and verify.newest_run(server) == before
+           and time.monotonic() < deadline):
+        time.sleep(0.02)
+    return process
+
+
+def _apply_seconds(server, size, tmp):
+    """Apply a file like the killed one (other users) and return how long its apply took."""
+    path = tmp / "calibration.csv"
+    path.write_bytes(verify.sync_file(size.sync_rows, tag="C"))
+    process = _spawn_recorded(server, path)
+    started = time.monotonic()
+    process.communicate()
+    return time.monotonic() - started
+
+
 def kill_sync(server, size, tmp):
     """kill -9 `sync-users` at random moments of an apply; nothing half-applied, runs interrupted."""
     rng = random.Random(11)
+    # The kills fall within the time an apply of as many rows takes on this machine today.
+    window = 0.9 * _apply_seconds(server, size, tmp)
     path = tmp / "killed.csv"
     path.write_bytes(verify.sync_file(size.sync_rows, tag="M"))
     losses, killed = [], 0
     for trial in range(size.kill_trials):
-        before = verify.running_runs(server)
-        process = server.spawn("sync-users", str(path), "--source", verify.SOURCE, "--show", "0")
-        deadline = time.monotonic() + 120
-        # Wait for the run to be recorded: the kill falls in the apply, not in the start-up.
-        while (process.poll() is None and verify.running_runs(server) == before
-               and time.monotonic() < deadline):
-            time.sleep(0.02)
-        # The first kill comes at once, so that at least one lands in the apply.
-        time.sleep(rng.uniform(0.0, 1.0 if size is SHORT else 15.0) if trial else 0.0)
+        # The kill falls in the apply, not in the start-up; the first comes at once.
+        process = _spawn_recorded(server, path)
+        time.sleep(rng.uniform(0.0, window) if trial else 0.0)
         was_running = process.poll() is None
         if was_running:
             process.kill()
-        process.wait()
+        process.communicate()
         users, _, _ = verify.sync_outcome(server, tag="M")
         # A kill that lands after the commit, while the process exits, interrupts nothing.
         killed += was_running and not users
@@ -145,7 +162,7 @@ def kill_sync(server, size, tmp):
     if final.returncode or users != size.sync_rows or with_history != size.sync_rows:
         losses.append(f"the run after the kills did not apply: {final.stdout[-500:]}")
     figures = {"trials": size.kill_trials, "killed_mid_run": killed,
-               "interrupted_runs": runs.get("interrupted", 0)}
+               "interrupted_runs": runs.get("interrupted", 0), "apply_s": round(window / 0.9, 1)}
     return figures, losses
 
 

@@ -4,6 +4,8 @@ import contextlib
 import csv
 import io
 
+from peewee import fn
+
 from bench.scenarios.sync import COLUMNS
 from webapp import create_app
 from webapp.db import db
@@ -90,7 +92,7 @@ def sync_outcome(server, tag="K"):
     return count, with_history, runs
 
 
-def running_runs(server):
-    """Return how many runs of SOURCE are marked running."""
+def newest_run(server):
+    """Return the id of the newest run of SOURCE (0: none yet)."""
     with probe(server):
-        return SyncRun.select().where((SyncRun.source == SOURCE) & (SyncRun.status == "running")).count()
+        return SyncRun.select(fn.MAX(SyncRun.id)).where(SyncRun.source == SOURCE).scalar() or 0
