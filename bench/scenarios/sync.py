@@ -23,7 +23,9 @@ BUDGET_CHANGED_S = 15
 BUDGET_UNCHANGED_S = 5
 BUDGET_NEW_S = 15
 # The reference each figure is set beside: the driver's fastest plain bulk writes.
-RAW = {"sqlite": "sqlite3 executemany", "postgresql": "psycopg2 execute_values"}
+# (database kind, insert) -> its name; updates go through execute_batch on PostgreSQL.
+RAW = {("sqlite", True): "sqlite3 executemany", ("sqlite", False): "sqlite3 executemany",
+       ("postgresql", True): "psycopg2 execute_values", ("postgresql", False): "psycopg2 execute_batch"}
 
 COLUMNS = ("external_id", "primary_id", "first_name", "middle_name", "last_name", "user_group",
            "status", "birth_date", "expiry_date", "campus", "barcode", "university_id", "email",
@@ -224,7 +226,7 @@ def offline(ctx):
             raw = raw_reference(copy, case_rows, insert)
             seconds, run = timed_sync(data, f"{label}.csv")
             log(f"  sync {label}: {len(case_rows):,} rows in {seconds:.2f} s "
-                f"(raw {RAW[copy.kind]} {raw:.2f} s), status {run.status}")
+                f"(raw {RAW[copy.kind, insert]} {raw:.2f} s), status {run.status}")
             results[f"sync {len(case_rows):,} rows {label}"] = {
                 "seconds": round(seconds, 2),
                 "budget_s": budget,
